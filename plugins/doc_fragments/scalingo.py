@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # Common options of every module (connection and authentication)
+    DOCUMENTATION = r"""
+options:
+  api_token:
+    description:
+      - Scalingo API token (C(tk-us-...)), created in the dashboard or with C(scalingo login).
+      - The token is exchanged for a bearer token valid one hour, which is cached (see O(bearer_cache)).
+      - Never shown in results, warnings or errors.
+      - If not set, the value of the E(SCALINGO_API_TOKEN) environment variable is used.
+    type: str
+    required: true
+  region:
+    description:
+      - Scalingo region of the apps, which picks the API URL.
+      - V(osc-fr1) and V(osc-secnum-fr1) are known; any other region is looked up once in the
+        regions list of the authentication service.
+      - Ignored when O(api_url) is set.
+      - If not set, the value of the E(SCALINGO_REGION) environment variable is used.
+    type: str
+    default: osc-fr1
+  api_url:
+    description:
+      - Base URL of the regional API, for example V(https://api.osc-fr1.scalingo.com), a proxy or a local
+        simulator. A trailing C(/v1) is accepted. Wins over O(region).
+      - Must be an absolute C(https://) URL; C(http://) is accepted only towards a loopback address
+        (C(127.0.0.1), C(::1), C(localhost)) or when O(validate_certs=false).
+      - If not set, the value of the E(SCALINGO_API_URL) environment variable is used.
+    type: str
+  auth_url:
+    description:
+      - Base URL of the authentication service, which exchanges O(api_token) for a bearer token.
+      - Same URL rules as O(api_url).
+      - If not set, the value of the E(SCALINGO_AUTH_URL) environment variable is used, else
+        V(https://auth.scalingo.com).
+    type: str
+  validate_certs:
+    description:
+      - Whether to check the TLS certificates of the API and of the authentication service.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Timeout in seconds of each HTTP request.
+    type: float
+    default: 30
+  bearer_cache:
+    description:
+      - Whether to keep the bearer token in a cache file, so that the tasks of a playbook exchange the
+        API token once an hour instead of once per task.
+      - When V(false), the bearer token stays in memory for the task only.
+      - If not set, the value of the E(SCALINGO_BEARER_CACHE) environment variable is used.
+    type: bool
+    default: true
+requirements:
+  - requests
+notes:
+  - The bearer cache is one file per API token, named after a SHA-256 hash of the authentication URL and
+    the token (the token itself is never written), in E(SCALINGO_CACHE_DIR), else
+    C($XDG_CACHE_HOME/scalingo.cloud), else C(~/.cache/scalingo.cloud) on the managed host. The directory
+    has mode C(0700) and the file mode C(0600); the bearer is renewed when less than 5 minutes remain.
+  - Requests refused with HTTP 429 are retried after the C(Retry-After) delay. Server errors and network
+    failures are retried for reads only; a write whose outcome is unknown is never repeated, and the task
+    fails saying so.
+seealso:
+  - name: Scalingo API documentation
+    description: The REST API v1 used by this collection.
+    link: https://developers.scalingo.com/
+"""
+
+    # Options of the modules that wait for an operation (scale, restart, one-off)
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Whether to wait until the operation started by the module ends.
+      - With V(false), the module returns once the platform has accepted the request.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for the operation when O(wait=true).
+      - When the time is up the task fails, but the operation goes on on the platform.
+    type: int
+    default: 300
+  poll_interval:
+    description:
+      - Seconds between two polls of the operation when O(wait=true).
+      - The API allows 60 requests per minute; keep it at a few seconds.
+    type: float
+    default: 2
+"""
+
+    # Attributes shared by every module; each module adds check_mode and diff_mode
+    ATTRIBUTES = r"""
+attributes:
+  action_group:
+    description: Use C(group/scalingo.cloud.scalingo) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - scalingo.cloud.scalingo
+  platform:
+    description: Target on which the module runs; it talks to the Scalingo API from there.
+    support: full
+    platforms: all
+"""
