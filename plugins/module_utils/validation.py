@@ -68,3 +68,13 @@ def region_error(value, option="region"):
     if value is None or REGION_RE.match(value):
         return None
     return "%s: %r is not a valid region name: lowercase letters, digits and hyphens, like osc-fr1" % (option, value)
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+def email_error(value, option):
+    """Error message when ``value`` is not shaped like an email address (user@domain)."""
+    if isinstance(value, str) and _EMAIL.match(value):
+        return None
+    return "%s: %r is not an email address (expected user@domain, like user@example.com)" % (option, value)
