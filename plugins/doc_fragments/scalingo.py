@@ -14,11 +14,12 @@ options:
   api_token:
     description:
       - Scalingo API token (C(tk-us-...)), created in the dashboard or with C(scalingo login).
+      - Required, here or in the E(SCALINGO_API_TOKEN) environment variable; the task fails naming both
+        when neither is set.
       - The token is exchanged for a bearer token valid one hour, which is cached (see O(bearer_cache)).
       - Never shown in results, warnings or errors.
       - If not set, the value of the E(SCALINGO_API_TOKEN) environment variable is used.
     type: str
-    required: true
   region:
     description:
       - Scalingo region of the apps, which picks the API URL.

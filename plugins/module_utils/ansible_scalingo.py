@@ -37,7 +37,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.validation import r
 def scalingo_argument_spec(wait=False):
     """Common options (see the doc fragment scalingo.cloud.scalingo), plus the wait options when ``wait``."""
     spec = dict(
-        api_token=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["SCALINGO_API_TOKEN"])),
+        api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SCALINGO_API_TOKEN"])),
         region=dict(type="str", default=DEFAULT_REGION, fallback=(env_fallback, ["SCALINGO_REGION"])),
         api_url=dict(type="str", fallback=(env_fallback, ["SCALINGO_API_URL"])),
         auth_url=dict(type="str", fallback=(env_fallback, ["SCALINGO_AUTH_URL"])),
@@ -56,6 +56,9 @@ def scalingo_argument_spec(wait=False):
 
 def common_option_errors(params):
     """Messages for common options that break their rules, checked before any request."""
+    if not params.get("api_token"):
+        return ["api_token: no API token given; set the api_token option or the SCALINGO_API_TOKEN "
+                "environment variable"]
     errors = [url_error(params.get(option), option, params.get("validate_certs", True))
               for option in ("api_url", "auth_url")]
     errors.append(region_error(params.get("region")))

@@ -128,28 +128,37 @@ class ModuleExit(Exception):
 
 
 def run_module(module, args, check_mode=False, diff=False):
-    """Run ``module.main()`` with ``args`` (api_token defaults to API_TOKEN); returns the result dict,
-    with ``failed`` True when the module called fail_json."""
+    """Run ``module.main()`` with ``args`` (api_token defaults to API_TOKEN; pass ``api_token=None`` to
+    leave it out); returns the result dict, with ``failed`` True when the module called fail_json and
+    ``warnings`` listing what the module warned about."""
     args = dict(args)
     args.setdefault("api_token", API_TOKEN)
+    if args["api_token"] is None:
+        del args["api_token"]
+    warnings = []
     args["_ansible_check_mode"] = check_mode
     args["_ansible_diff"] = diff
 
     def exit_json(self, **kwargs):
         kwargs.setdefault("failed", False)
+        kwargs["warnings"] = warnings
         raise ModuleExit(kwargs)
 
     def fail_json(self, msg, **kwargs):
-        kwargs.update(failed=True, msg=msg)
+        kwargs.update(failed=True, msg=msg, warnings=warnings)
         raise ModuleExit(kwargs)
 
-    saved = basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json
-    basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = exit_json, fail_json
+    def warn(self, warning, **kwargs):
+        warnings.append(warning)
+
+    cls = basic.AnsibleModule
+    saved = cls.exit_json, cls.fail_json, cls.warn
+    cls.exit_json, cls.fail_json, cls.warn = exit_json, fail_json, warn
     try:
         with patch_module_args(args):
             module.main()
     except ModuleExit as done:
         return done.result
     finally:
-        basic.AnsibleModule.exit_json, basic.AnsibleModule.fail_json = saved
+        cls.exit_json, cls.fail_json, cls.warn = saved
     raise AssertionError("the module returned without calling exit_json or fail_json")
