@@ -78,3 +78,83 @@ def email_error(value, option):
     if isinstance(value, str) and _EMAIL.match(value):
         return None
     return "%s: %r is not an email address (expected user@domain, like user@example.com)" % (option, value)
+
+
+# ------------------------------------------------------------- container formation
+
+CONTAINER_SIZES = ("S", "M", "L", "XL", "2XL", "3XL")
+MAX_CONTAINERS_PER_TYPE = 10
+_CONTAINER_SIZE = re.compile(r"^[0-9]*[A-Z]+$")
+_CONTAINER_TYPE = re.compile(r"^[^\s/]+$")
+
+
+def container_size_error(size, option="size"):
+    """Error message when ``size`` is not written like a Scalingo container size (S, M, L, XL, 2XL, ...).
+
+    Well-formed names that this collection does not know (a region may offer more) are left to the API,
+    which refuses unknown sizes with a 422."""
+    if size is None or size == "" or (isinstance(size, str) and _CONTAINER_SIZE.match(size)):
+        return None
+    return "%s: %r is not a container size: sizes are upper-case names such as %s" % (
+        option, size, ", ".join(CONTAINER_SIZES))
+
+
+def container_type_error(name, option="name"):
+    """Error message when ``name`` cannot be a container type (a Procfile process type such as web)."""
+    if isinstance(name, str) and _CONTAINER_TYPE.match(name):
+        return None
+    return "%s: %r is not a container type name: it must be a non-empty word without spaces or '/', such as web" % (
+        option, name)
+
+
+def containers_errors(containers, option="containers"):
+    """Messages for a formation list (``[{name, amount, size}]``) that breaks the rules: at least one entry,
+    valid type names given once, amounts from 0 to MAX_CONTAINERS_PER_TYPE, sizes written like S, M, 2XL."""
+    if not containers:
+        return ["%s: give at least one container type, like [{name: web, amount: 1}]" % option]
+    errors = []
+    seen = set()
+    for index, item in enumerate(containers):
+        where = "%s[%d]" % (option, index)
+        name = item.get("name")
+        error = container_type_error(name, where + ".name")
+        if error:
+            errors.append(error)
+        elif name in seen:
+            errors.append("%s.name: %r is listed more than once; list each container type once" % (where, name))
+        seen.add(name)
+        amount = item.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or not 0 <= amount <= MAX_CONTAINERS_PER_TYPE:
+            errors.append("%s.amount: %r is out of range: from 0 to %d containers per type (the platform's limit)"
+                          % (where, amount, MAX_CONTAINERS_PER_TYPE))
+        error = container_size_error(item.get("size"), where + ".size")
+        if error:
+            errors.append(error)
+    return errors
+
+
+def scope_errors(scope, formation, option="scope"):
+    """Messages for restart scope entries that are neither a container type of ``formation`` (a list of
+    ``{name, amount}``) nor a container name ``<type>-<index>`` with 1 <= index <= amount."""
+    amounts = dict((item.get("name"), item.get("amount") or 0) for item in formation)
+    unknown = []
+    for entry in scope:
+        if entry in amounts:
+            continue
+        prefix, dummy, index = (entry or "").rpartition("-")
+        if prefix in amounts and index.isdigit() and 1 <= int(index) <= amounts[prefix]:
+            continue
+        unknown.append(entry)
+    if not unknown:
+        return []
+    known = ", ".join(_type_containers(name, amount) for name, amount in sorted(amounts.items())) or "none"
+    return ["%s: %s %s not in the app's formation; its container types and containers are: %s" % (
+        option, ", ".join(repr(e) for e in unknown), "is" if len(unknown) == 1 else "are", known)]
+
+
+def _type_containers(name, amount):
+    if not amount:
+        return "%s (no container)" % name
+    if amount == 1:
+        return "%s (%s-1)" % (name, name)
+    return "%s (%s-1 to %s-%d)" % (name, name, name, amount)
