@@ -90,7 +90,7 @@ REDACTED = "********"
 _SECRET_PATTERNS = (
     re.compile(r"tk-us-[A-Za-z0-9_-]{8,}"),
     re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
-    re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{20,}"),
 )
 
 
@@ -439,7 +439,11 @@ class ScalingoClient:
 
     def _cached_bearer(self, rejected):
         if not os.path.isdir(self.cache_dir):
-            os.makedirs(self.cache_dir, 0o700)
+            try:
+                os.makedirs(self.cache_dir, 0o700)
+            except OSError:
+                if not os.path.isdir(self.cache_dir):  # else another process just created it
+                    raise
         if os.stat(self.cache_dir).st_mode & 0o077:
             os.chmod(self.cache_dir, 0o700)
         path = self._cache_path()
