@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: scalingo_restart
+short_description: Restart the containers of a Scalingo app
+version_added: 0.1.0
+description:
+  - Restarts all the containers of a Scalingo app, or only some container types or containers.
+  - Checks O(scope) against the app's formation before sending anything, naming the unknown entries.
+  - Waits for the restart operation to end, unless O(wait=false).
+  - A restart is an action, so the task always reports a change.
+author:
+  - scalingo.cloud contributors
+options:
+  app:
+    description:
+      - Name (or ID) of the app.
+    type: str
+    required: true
+  scope:
+    description:
+      - What to restart, as container types such as V(web), or container names such as V(web-1) (the type,
+        a dash, and an index from 1 to the amount of containers of the type).
+      - When empty, every container of the app restarts.
+    type: list
+    elements: str
+    default: []
+  wait_for_idle:
+    description:
+      - An app busy with another operation (a scale, a restart or a deployment) refuses the restart request.
+      - When V(false), the task then fails saying that the app is busy.
+      - When V(true), the module polls the app until that operation ends (at most O(wait_timeout) seconds,
+        every O(poll_interval) seconds) and sends the restart request again.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - scalingo.cloud.scalingo
+  - scalingo.cloud.scalingo.wait
+  - scalingo.cloud.scalingo.attributes
+attributes:
+  check_mode:
+    description: Can run in check mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Reads the formation to check O(scope), sends no restart request, and reports what would restart.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check mode), when in
+      diff mode.
+    support: none
+notes:
+  - A run sends C(GET /apps/{app}/containers), one C(POST /apps/{app}/restart), then polls the operation every
+    O(poll_interval) seconds while O(wait=true).
+  - If the connection drops after the restart request was sent, the task fails saying that the outcome is
+    unknown; the request is never repeated.
+seealso:
+  - module: scalingo.cloud.scalingo_scale
+  - name: Restart an application (API)
+    description: The API request this module sends.
+    link: https://developers.scalingo.com/apps#restart-an-application
+"""
+
+EXAMPLES = r"""
+- name: Restart every container of the app
+  scalingo.cloud.scalingo_restart:
+    app: my-app
+
+- name: Restart the workers and the first web container
+  scalingo.cloud.scalingo_restart:
+    app: my-app
+    scope:
+      - worker
+      - web-1
+
+- name: Restart the web containers once the running deployment has ended, without waiting for the restart
+  scalingo.cloud.scalingo_restart:
+    app: my-app
+    scope: [web]
+    wait_for_idle: true
+    wait: false
+  register: restart
+
+- name: Show the restart operation
+  ansible.builtin.debug:
+    msg: "Restart operation {{ restart.operation.id }} at {{ restart.operation.url }}"
+"""
+
+RETURN = r"""
+scope:
+  description: The scope sent with the restart request; empty means every container.
+  returned: success
+  type: list
+  elements: str
+  sample: [web, worker-1]
+restarted:
+  description: Names of the containers that restart (or would restart, in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [web-1, web-2, worker-1]
+operation:
+  description:
+    - The restart operation, when one was started (not in check mode).
+    - With O(wait=true), the final operation as the API returns it (status V(done)).
+    - With O(wait=false), only its RV(operation.id) and RV(operation.url), to follow it later.
+  returned: when an operation was started
+  type: dict
+  contains:
+    id:
+      description: Operation ID.
+      type: str
+      sample: 52fd2357356330032b080000
+    url:
+      description: URL of the operation resource (with O(wait=false)).
+      type: str
+      sample: https://api.osc-fr1.scalingo.com/v1/apps/my-app/operations/52fd2357356330032b080000
+    type:
+      description: Operation type (with O(wait=true)).
+      type: str
+      sample: restart
+    status:
+      description: Final status (with O(wait=true)).
+      type: str
+      sample: done
+"""
+
+from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import (
+    run_module,
+    scalingo_argument_spec,
+)
+from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
+from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
+    follow_operation,
+    operation_options,
+    post_operation,
+    read_formation,
+)
+from ansible_collections.scalingo.cloud.plugins.module_utils.validation import app_name_error, scope_errors
+
+
+def restarted_containers(formation, scope):
+    """Names of the containers that the scope restarts, in formation order."""
+    names = []
+    for item in formation:
+        for index in range(1, (item["amount"] or 0) + 1):
+            name = "%s-%d" % (item["name"], index)
+            if not scope or item["name"] in scope or name in scope:
+                names.append(name)
+    return names
+
+
+def main_logic(scalingo):
+    params = scalingo.params
+    app = params["app"]
+    scope = []
+    for entry in params["scope"]:
+        if entry not in scope:
+            scope.append(entry)
+    errors = [app_name_error(app, "app")]
+    errors.extend("scope[%d]: must be a container type or a container name, not an empty string" % index
+                  for index, entry in enumerate(scope) if not entry or not entry.strip())
+    errors = [error for error in errors if error]
+    if errors:
+        scalingo.fail("; ".join(errors))
+
+    formation = read_formation(scalingo.client, app)
+    errors = scope_errors(scope, formation)
+    if errors:
+        scalingo.fail("; ".join(errors), scalingo_formation=formation)
+    result = dict(scope=scope, restarted=restarted_containers(formation, scope))
+    if scalingo.check_mode:
+        scalingo.exit(changed=True, **result)
+
+    options = operation_options(params)
+    response = post_operation(scalingo.client, app, app_path(app) + "/restart", dict(scope=scope),
+                              wait_for_idle=params["wait_for_idle"], **options)
+    operation = follow_operation(scalingo.client, app, response, wait=params["wait"], **options)
+    if operation is not None:
+        result["operation"] = operation
+    scalingo.exit(changed=True, **result)
+
+
+def main():
+    run_module(dict(
+        scalingo_argument_spec(wait=True),
+        app=dict(type="str", required=True),
+        scope=dict(type="list", elements="str", default=[]),
+        wait_for_idle=dict(type="bool", default=False),
+    ), main_logic)
+
+
+if __name__ == "__main__":
+    main()
