@@ -19,11 +19,13 @@ Bearer cache
     an exclusive ``flock`` on a lock file, so parallel processes exchange once. A corrupt or unreadable
     file is ignored and rewritten. ``bearer_cache=False`` keeps the bearer in memory only.
 
-Retry policy (``max_retries`` bounds the number of repeated sends of one request)
+Retry policy (``max_retries`` bounds the number of repeated sends of one request, whatever the causes)
     - 429 is retried for every method: the request was refused, not processed. ``Retry-After``
-      (seconds or HTTP date) is honoured, else capped exponential backoff with jitter.
-    - 500, 502, 503, 504, read timeouts and broken connections are retried only when the request is
-      retry-safe: GET and HEAD, or a request sent with ``retry_safe=True``.
+      (seconds or HTTP date, at most 120 s) is honoured, else exponential backoff from 1 s, capped at
+      30 s, with jitter (a random wait between half and all of the step).
+    - 500, 502, 503, 504, read timeouts, broken connections and truncated answers are retried only when
+      the request is retry-safe: GET and HEAD, or a request sent with ``retry_safe=True``. TLS errors are
+      not retried.
     - A failure to connect at all (nothing was sent) is retried for every method.
     - A POST, PATCH, PUT or DELETE that may have reached the server is never repeated: it raises
       ``ScalingoConnectionError`` with ``outcome_unknown=True``.
@@ -309,6 +311,12 @@ def _retry_after(value, now=None):
     return min(max(seconds, 0.0), RETRY_AFTER_CAP)
 
 
+if HAS_REQUESTS:
+    # failures after which the request may have reached the server (except when _nothing_sent says otherwise)
+    NETWORK_ERRORS = (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
+                      requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+
+
 class _BearerAuth:
     """requests auth hook: sets Authorization and keeps requests from using ~/.netrc instead."""
 
@@ -541,8 +549,8 @@ class ScalingoClient:
         retries = 0
         while True:
             bearer = self.bearer() if with_bearer else None
-            response = self._send(method, url, path, json, params, headers,
-                                  _BearerAuth(bearer) if bearer else auth, retry_safe, retries)
+            response, retries = self._send(method, url, path, json, params, headers,
+                                           _BearerAuth(bearer) if bearer else auth, retry_safe, retries)
             status = response.status_code
             if status < 400:
                 return ScalingoResponse.from_requests(response)
@@ -559,24 +567,28 @@ class ScalingoClient:
             raise self._api_error(response, method, path, service, retries, reexchanged, retry_safe)
 
     def _send(self, method, url, path, json, params, headers, auth, retry_safe, retries):
-        """One HTTP exchange, repeated on network failures when allowed; returns a requests response."""
+        """One HTTP exchange, repeated on network failures when allowed; returns (response, retries)."""
         while True:
             self.request_count += 1
             try:
-                return self.session.request(method, url, json=json, params=params, headers=headers, auth=auth,
-                                            timeout=self.timeout, verify=self.validate_certs,
-                                            allow_redirects=False)
+                response = self.session.request(method, url, json=json, params=params, headers=headers, auth=auth,
+                                                timeout=self.timeout, verify=self.validate_certs,
+                                                allow_redirects=False)
+                return response, retries
             except requests.exceptions.SSLError as exc:
                 raise ScalingoConnectionError(
                     "TLS error on %s %s: %s; check the CA certificates (validate_certs=false skips the check)"
                     % (method, path, _shorten(str(exc), 200)), method, path)
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+            except NETWORK_ERRORS as exc:
                 nothing_sent = _nothing_sent(exc)
                 if (nothing_sent or retry_safe) and retries < self.max_retries:
                     self.sleep(self._delay(retries))
                     retries += 1
                     continue
                 raise self._network_error(exc, method, path, nothing_sent or retry_safe, retries)
+            except requests.exceptions.RequestException as exc:
+                raise ScalingoConnectionError("%s %s could not be sent: %s" % (method, path, _shorten(str(exc), 200)),
+                                              method, path)
 
     def _network_error(self, exc, method, path, safe, retries):
         kind = "timed out" if isinstance(exc, requests.exceptions.Timeout) else "connection failed"

@@ -680,3 +680,30 @@ def test_request_count_counts_every_send(api, client):
     api.add("GET", "/apps", json={"apps": []})
     client.get("/apps")
     assert client.request_count == 3
+
+
+def test_max_retries_bounds_network_and_http_retries_together(api, make_client, sleeps):
+    client = make_client(max_retries=3)
+    api.add("GET", "/apps", body=requests.exceptions.ReadTimeout("read timed out"))
+    api.add("GET", "/apps", body="Retry later", status=429)
+    api.add("GET", "/apps", body=requests.exceptions.ConnectionError("reset"))
+    api.add("GET", "/apps", json={"error": "unavailable"}, status=503)
+    with pytest.raises(ScalingoAPIError, match=r"\(503\): unavailable; gave up after 3 retries"):
+        client.get("/apps")
+    assert len(api.calls()) == 4 and sleeps == [1.0, 2.0, 4.0]
+
+
+def test_truncated_answer_on_patch_is_not_retried(api, client):
+    api.add("PATCH", "/apps/my-app", body=requests.exceptions.ChunkedEncodingError("connection broken"))
+    with pytest.raises(ScalingoConnectionError) as info:
+        client.patch("/apps/my-app", json={"app": {"force_https": True}})
+    assert info.value.outcome_unknown is True
+    assert str(info.value).startswith("PATCH /v1/apps/my-app connection failed")
+    assert len(api.calls()) == 1
+
+
+def test_unsendable_request(api, client):
+    api.add("GET", "/apps", body=requests.exceptions.InvalidHeader("bad header"))
+    with pytest.raises(ScalingoConnectionError, match="GET /v1/apps could not be sent: bad header"):
+        client.get("/apps")
+    assert len(api.calls()) == 1
