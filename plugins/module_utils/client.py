@@ -121,6 +121,8 @@ def _shorten(text, limit=MAX_TEXT):
 class ScalingoError(Exception):
     """Base of every error the client raises."""
 
+    fields = ()   # attributes reported by to_dict()
+
     def __init__(self, message):
         super(ScalingoError, self).__init__(message)
         self.message = message
@@ -128,13 +130,10 @@ class ScalingoError(Exception):
     def __str__(self):
         return self.message
 
-    def _details(self):
-        return {}
-
     def to_dict(self):
         """Structured, secret-free description for the module's ``failure`` key."""
         result = {"type": type(self).__name__, "message": str(self)}
-        result.update(self._details())
+        result.update((field, getattr(self, field)) for field in self.fields)
         return result
 
     def scrub(self, secrets):
@@ -148,63 +147,46 @@ class ScalingoError(Exception):
 class ScalingoAPIError(ScalingoError):
     """An HTTP answer >= 400."""
 
+    fields = ("status", "method", "path", "errors", "resource", "url", "code")
+
     def __init__(self, status, message, errors=None, method=None, path=None, resource=None, url=None,
                  code=None, service="Scalingo API", hint=None):
-        self.status = status
-        self.errors = errors or {}
-        self.method = method
-        self.path = path
-        self.resource = resource
-        self.url = url
-        self.code = code
-        self.service = service
-        self.hint = hint
-        self.reason = message
         super(ScalingoAPIError, self).__init__(message)
+        self.status, self.reason, self.errors = status, message, errors or {}
+        self.method, self.path = method, path
+        self.resource, self.url, self.code = resource, url, code
+        self.service, self.hint = service, hint
 
     def __str__(self):
         text = "%s refused %s %s (%s): %s" % (self.service, self.method, self.path, self.status, self.reason)
         return text + ("; " + self.hint if self.hint else "")
-
-    def _details(self):
-        return dict(status=self.status, method=self.method, path=self.path, errors=self.errors,
-                    resource=self.resource, url=self.url, code=self.code)
 
 
 class ScalingoConnectionError(ScalingoError):
     """A network failure. ``outcome_unknown`` is True when a non-idempotent request may have reached
     the server."""
 
+    fields = ("method", "path", "outcome_unknown")
+
     def __init__(self, message, method=None, path=None, outcome_unknown=False):
         super(ScalingoConnectionError, self).__init__(message)
-        self.method = method
-        self.path = path
-        self.outcome_unknown = outcome_unknown
-
-    def _details(self):
-        return dict(method=self.method, path=self.path, outcome_unknown=self.outcome_unknown)
+        self.method, self.path, self.outcome_unknown = method, path, outcome_unknown
 
 
-class ScalingoTimeoutError(ScalingoError):
+class _OperationFailure(ScalingoError):
+    fields = ("operation",)
+
+    def __init__(self, message, operation=None):
+        super(_OperationFailure, self).__init__(message)
+        self.operation = operation
+
+
+class ScalingoTimeoutError(_OperationFailure):
     """The operation wait deadline passed; ``operation`` holds the last state seen."""
 
-    def __init__(self, message, operation=None):
-        super(ScalingoTimeoutError, self).__init__(message)
-        self.operation = operation
 
-    def _details(self):
-        return dict(operation=self.operation)
-
-
-class ScalingoOperationError(ScalingoError):
-    """An operation ended with status ``error``."""
-
-    def __init__(self, message, operation=None):
-        super(ScalingoOperationError, self).__init__(message)
-        self.operation = operation
-
-    def _details(self):
-        return dict(operation=self.operation)
+class ScalingoOperationError(_OperationFailure):
+    """An operation ended with status ``error`` (``operation`` holds it, with its ``error`` text)."""
 
 
 class ScalingoResponse:
