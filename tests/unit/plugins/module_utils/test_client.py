@@ -576,12 +576,11 @@ def test_scrub_patterns():
 
 def test_paginate_follows_next_page(api, client):
     for page, next_page in ((1, 2), (2, 3), (3, None)):
-        api.add("GET", "/apps/my-app/events", json={
-            "events": [{"id": "%d-a" % page}, {"id": "%d-b" % page}],
-            "meta": {"pagination": {"current_page": page, "prev_page": page - 1 or None, "next_page": next_page,
-                                    "total_pages": 3, "total_count": 6}}},
-            match=[responses.matchers.query_param_matcher(
-                dict({"per_page": "2"}, **({"page": str(page)} if page > 1 else {})))])
+        body = {"events": [{"id": "%d-a" % page}, {"id": "%d-b" % page}],
+                "meta": {"pagination": {"current_page": page, "prev_page": page - 1 or None,
+                                        "next_page": next_page, "total_pages": 3, "total_count": 6}}}
+        query = dict({"per_page": "2"}, **({"page": str(page)} if page > 1 else {}))
+        api.add("GET", "/apps/my-app/events", json=body, match=[responses.matchers.query_param_matcher(query)])
     items = list(client.paginate("/apps/my-app/events", "events", per_page=2))
     assert [i["id"] for i in items] == ["1-a", "1-b", "2-a", "2-b", "3-a", "3-b"]
     assert [c.query for c in api.calls()] == [
@@ -707,3 +706,16 @@ def test_unsendable_request(api, client):
     with pytest.raises(ScalingoConnectionError, match="GET /v1/apps could not be sent: bad header"):
         client.get("/apps")
     assert len(api.calls()) == 1
+
+
+@pytest.mark.parametrize("method, retried", [("GET", True), ("HEAD", True), ("POST", False), ("PATCH", False),
+                                             ("PUT", False), ("DELETE", False)])
+def test_request_retry_safety_by_method(api, client, sleeps, method, retried):
+    api.add(method, "/apps/my-app", body="", status=503)
+    api.add(method, "/apps/my-app", body="")
+    if retried:
+        assert client.request(method.lower(), "/apps/my-app").status == 200
+    else:
+        with pytest.raises(ScalingoAPIError, match=r"\(503\)"):
+            client.request(method, "/apps/my-app")
+    assert [c.method for c in api.calls()] == [method] * (2 if retried else 1)
