@@ -614,8 +614,7 @@ class ScalingoClient:
         seen = set()
         for dummy in range(MAX_PAGES):
             body = self.get(path, params=params).json or {}
-            for item in body.get(root_key) or []:
-                yield item
+            yield from body.get(root_key) or []
             meta = body.get("meta") or {}
             pagination = meta.get("pagination") if isinstance(meta.get("pagination"), dict) else meta
             next_page = pagination.get("next_page")
