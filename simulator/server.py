@@ -429,6 +429,7 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True      # headers and body leave in separate writes
     server_version = "ScalingoAPISimulator/" + __version__
     timeout = 300
 

@@ -495,7 +495,7 @@ class Store:
                     or record["label"] in busy["data"]["scope"]):
                 state = "restarting"
             views.append(self._container_view(record, state))
-        for one_off in self.one_offs.values():
+        for one_off in list(self.one_offs.values()):
             if one_off.app_id == app["id"] and self._one_off_alive(one_off):
                 views.append(self._container_view(one_off.container, one_off.state))
         return views
@@ -611,7 +611,7 @@ class Store:
                 raise invalid("detached", "must be a boolean")
             if not app["deployed"]:
                 raise invalid("app", "has not been deployed yet")
-            running = [o for o in self.one_offs.values() if self._one_off_alive(o)]
+            running = [o for o in list(self.one_offs.values()) if self._one_off_alive(o)]
             if sum(o.app_id == app["id"] for o in running) >= catalog.MAX_ONE_OFFS_PER_APP:
                 raise invalid("containers", "limit of %d one-off containers per app reached"
                               % catalog.MAX_ONE_OFFS_PER_APP)
