@@ -14,7 +14,13 @@
 //   STEP_TIMEOUT_MS  deadline of each step in milliseconds (default 20000)
 //   APP_NAME         name of the application to create (default: js-lifecycle-<random>)
 //
-// Output: `ok <step>` for each step that passed; on the first failure `not ok <step>: <reason>`
+// The run sends about 60 requests to the regional API within ten seconds, and the official client
+// never retries a 429: run the simulator without its rate limit (`--rate-limit 0`), with short
+// operations (`--operation-duration 2`: long enough to see the app busy, the client polls every
+// second), e.g. from the repo root:
+//   python3 -m simulator --port 0 --rate-limit 0 --operation-duration 2
+//
+// Output: `ok <step> (<ms> ms)` for each step that passed; on the first failure `not ok <step>: <reason>`
 // followed by the last HTTP exchanges, and exit code 1. Exit code 2: bad usage or the client
 // could not be loaded.
 //
@@ -48,8 +54,12 @@
 //                                only when dry_run (dry_run is removed from the body) -> data.app
 //   Apps.update(app, settings)   PATCH /v1/apps/{app} {"app": {settings}}   -> data.app
 //   Apps.logsURL(app)            GET  /v1/apps/{app}/logs                   -> data.logs_url
-//                                (Logs.for() then appends `&stream=false`: the URL must already
-//                                carry a query string, the token)
+//   Logs.for(app, {count})       logsURL(), then GET `${logs_url}&stream=false&n=<count>` AS IS,
+//                                without Authorization: the URL must be absolute and already carry
+//                                a query string (its token) -> the raw text body
+//   Logs.archives(app, cursor)   GET  /v1/apps/{app}/logs_archives[?cursor=] -> the whole body
+//                                {next_cursor, has_more, archives: [{url, size, from, to}]}
+//   Autoscalers.for(app)         GET  /v1/apps/{app}/autoscalers            -> data.autoscalers
 //   Apps.rename(app, cur, new)   POST /v1/apps/{app}/rename {"current_name", "new_name"} -> data.app
 //   Apps.destroy(app, cur)       DELETE /v1/apps/{app}?current_name={cur}   -> body ignored
 //   Containers.for(app)          GET  /v1/apps/{app}/containers             -> data.containers
@@ -59,7 +69,8 @@
 //                                there it builds an Operation on it and GETs it at once; without
 //                                Location it returns the formation alone (nothing to wait for).
 //   Containers.restart(app, s)   POST /v1/apps/{app}/restart {"scope": s} (`{}` when s is
-//                                undefined) -> `Location` only; always builds an Operation and
+//                                undefined; its typing says `scope?: string`, the API wants an
+//                                array of types or labels) -> `Location` only; always builds an Operation and
 //                                GETs it at once (no Location: rejects "missing url").
 //   Containers.processes(app)    GET  /v1/apps/{app}/ps                     -> data.containers
 //   Containers.run(app, opts)    POST /v1/apps/{app}/run {"command", "detached", "env", "size"}
@@ -416,11 +427,26 @@ step("processes", async () => {
 });
 
 step("restart", async () => {
-  const op = await client.Containers.restart(appName, ["web"]);
+  // No scope: the client sends `{}` and the whole app restarts.
+  const op = await client.Containers.restart(appName);
   operationFields(op, "restart", "restart operation");
   if (op.status !== "done") eq(await findStatus(appName), "restarting", "app.status while restarting");
   await waitDone(op, "restart operation");
   eq(await findStatus(appName), "running", "app.status after restart");
+});
+
+step("restart one type", async () => {
+  // The documented scope is an array (the client's typing says string; a string is refused).
+  const op = await client.Containers.restart(appName, ["web"]);
+  operationFields(op, "restart", "restart operation");
+  await waitDone(op, "restart operation");
+  eq(await findStatus(appName), "running", "app.status after restart");
+});
+
+step("autoscalers", async () => {
+  const autoscalers = await client.Autoscalers.for(appName);
+  isArray(autoscalers, "autoscalers");
+  eq(autoscalers.length, 0, "number of autoscalers of a new app");
 });
 
 step("one-off run detached", async () => {
@@ -449,9 +475,14 @@ step("one-off in processes", async () => {
 step("one-off stop", async () => {
   const answer = await client.Containers.stop(appName, oneOff.id);
   check(answer === "" || answer === undefined || answer === null || typeof answer === "object", `stop answer: ${JSON.stringify(answer)}`);
-  const ps = await client.Containers.processes(appName);
-  const c = ps.find((p) => p.id === oneOff.id);
-  if (c) oneOf(c.state, ["stopping", "stopped"], "one-off state after stop");
+  // The stop is asynchronous: the container shows `stopping`, then leaves /ps.
+  for (;;) {
+    const ps = await client.Containers.processes(appName);
+    const c = ps.find((p) => p.id === oneOff.id);
+    if (!c) break;
+    oneOf(c.state, ["stopping", "stopped"], "one-off state after stop");
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   await refused(client.Containers.stop(appName, `${oneOff.id}-missing`), 404, "stop an unknown container");
 });
 
@@ -465,6 +496,35 @@ step("logs url", async () => {
     throw new Failure(`logs_url is not a URL: ${url}`);
   }
   check(parsed.searchParams.has("token"), `logs_url has no token query parameter (the client appends "&stream=..."): ${url}`);
+});
+
+step("logs", async () => {
+  // Logs.for() GETs `${logs_url}&stream=false&n=<count>` without the bearer.
+  const text = await client.Logs.for(appName, { count: 3 });
+  eq(typeof text, "string", "logs type");
+  const lines = text.split("\n").filter((l) => l.length > 0);
+  check(lines.length > 0, "logs: no line after create, scale, restart and a one-off");
+  check(lines.length <= 3, `logs: asked for 3 lines, got ${lines.length}`);
+});
+
+step("logs archives", async () => {
+  const first = await client.Logs.archives(appName);
+  isObject(first, "logs archives");
+  isArray(first.archives, "archives");
+  eq(typeof first.has_more, "boolean", "has_more type");
+  for (const [i, a] of first.archives.entries()) {
+    isString(a.url, `archives[${i}].url`);
+    eq(typeof a.size, "number", `archives[${i}].size type`);
+    isString(a.from, `archives[${i}].from`);
+    isString(a.to, `archives[${i}].to`);
+  }
+  if (first.has_more) {
+    isString(first.next_cursor, "next_cursor");
+    const next = await client.Logs.archives(appName, first.next_cursor);
+    isArray(next.archives, "archives of the next page");
+    const seen = new Set(first.archives.map((a) => a.url));
+    check(next.archives.every((a) => !seen.has(a.url)), "the next page repeats archives of the first one");
+  }
 });
 
 step("rename", async () => {
