@@ -374,7 +374,8 @@ class ScalingoClient:
         return self._api_url
 
     def _lookup_region(self):
-        answer = self._request("GET", self.auth_url + "/v1/regions", None, None, None, None, True)
+        answer = self._request("GET", self.auth_url + "/v1/regions", None, None, None, None, True,
+                               service="Scalingo auth service")
         regions = (answer.json or {}).get("regions") or []
         for item in regions:
             if isinstance(item, dict) and item.get("name") == self.region and item.get("api"):

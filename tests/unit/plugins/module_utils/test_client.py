@@ -153,6 +153,13 @@ def test_unknown_region_is_looked_up_once(api, make_client):
     assert calls[0].headers["Authorization"] == "Bearer " + api.bearer
 
 
+def test_region_lookup_refused(api, make_client):
+    api.add("GET", AUTH_URL + "/v1/regions", json={"error": "not found"}, status=404)
+    with pytest.raises(ScalingoAPIError) as info:
+        make_client(region="mars-1").get("/apps")
+    assert str(info.value) == "Scalingo auth service refused GET /v1/regions (404): not found"
+
+
 def test_region_missing_from_the_list(api, make_client):
     api.add("GET", AUTH_URL + "/v1/regions", json={"regions": [{"name": "osc-fr1", "api": "https://a"}]})
     with pytest.raises(ScalingoError) as info:
