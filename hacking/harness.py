@@ -437,8 +437,9 @@ class Harness:
             return True
         return any(fnmatch.fnmatch(name, pattern) for pattern in self.stage_filter)
 
-    def stage(self, name, func, *args):
-        if not self.wanted(name):
+    def stage(self, name, func, *args, **kwargs):
+        """Run one stage; set-up stages (always=True) run whatever STAGES says."""
+        if not kwargs.get('always') and not self.wanted(name):
             return None
         log('')
         log('=' * 100)
@@ -490,7 +491,7 @@ class Harness:
                     line, version, _python_search_text(version)))
         os.makedirs(self.run_dir, exist_ok=True)
         try:
-            self.collection = self.stage('prepare', self.prepare)
+            self.collection = self.stage('prepare', self.prepare, always=True)
             if self.collection is None:
                 raise StageFailed('the collection could not be prepared')
             for line, version, python, always in self.lines:
@@ -534,7 +535,7 @@ class Harness:
             return
         if not any(self.wanted(name) for name in names):
             return
-        venv = self.stage('venv-core-' + line, self.venvs.ensure, 'core-' + line, python, (), True)
+        venv = self.stage('venv-core-' + line, self.venvs.ensure, 'core-' + line, python, (), True, always=True)
         if venv is None:
             for name in names:
                 self.skip(name, 'its virtual environment could not be created')
@@ -621,7 +622,7 @@ class Harness:
                     self.results.append((name, 'FAIL', 0.0, reason))
             return
         extra = [p for p in [os.path.join(ROOT, 'tests', 'simulator', 'requirements.txt')] if os.path.exists(p)]
-        tools = self.stage('venv-tools', self.venvs.ensure, 'tools', python, tuple(extra))
+        tools = self.stage('venv-tools', self.venvs.ensure, 'tools', python, tuple(extra), always=True)
         if tools is None:
             for name in tools_names:
                 self.skip(name, 'the tools virtual environment could not be created')
@@ -635,7 +636,7 @@ class Harness:
             self.hook(name, pattern, python)
         self.tarball = self.stage('galaxy-build', self.galaxy_build)
         if self.tarball:
-            importer = self.stage('venv-importer', self.venvs.ensure, 'importer', python) if self.wanted('galaxy-importer') else None
+            importer = self.stage('venv-importer', self.venvs.ensure, 'importer', python, always=True) if self.wanted('galaxy-importer') else None
             if importer:
                 self.stage('galaxy-importer', self.galaxy_importer, importer)
             else:
