@@ -364,6 +364,11 @@ def _routes(sim):
         record, op = store.restart(req.email, app, req.json())
         return Response(202, None, {"Location": store.operation_location(record, op, req.base)})
 
+    def run(req, app):
+        body = store.run(req.email, app, req.json(), req.base)
+        # The documentation sends attached runs to the operation through a Location header too.
+        return Response(200, body, {"Location": body["operation_url"]} if "attach_url" in body else None)
+
     def stop(req, app, container):
         store.stop(req.email, app, container)
         return Response(202)
@@ -394,8 +399,7 @@ def _routes(sim):
         ("GET", app + "/ps", lambda req, app: Response(200, store.processes(req.email, app)), "regional"),
         ("POST", app + "/scale", scale, "regional"),
         ("POST", app + "/restart", restart, "regional"),
-        ("POST", app + "/run", lambda req, app: Response(200, store.run(req.email, app, req.json(), req.base)),
-         "regional"),
+        ("POST", app + "/run", run, "regional"),
         ("POST", app + "/containers/(?P<container>[^/]+)/stop", stop, "regional"),
         ("POST", app + "/containers/(?P<container>[^/]+)/kill", kill, "regional"),
         ("GET", app + "/logs", lambda req, app: Response(200, store.logs_url(req.email, app, req.base)), "regional"),
@@ -497,7 +501,7 @@ class Handler(BaseHTTPRequestHandler):
             value = req.headers.get(name)
             if value is not None:
                 headers[name] = _mask(value) if name == "Authorization" else value
-        entry = {"time": iso(time.time()), "method": req.method, "path": req.path, "query": req.query,
+        entry = {"time": iso(time.time()), "method": self.command, "path": req.path, "query": req.query,
                  "headers": headers, "body": _logged_body(req.body), "status": status,
                  "duration_ms": round((time.monotonic() - started) * 1000, 1)}
         if req.email:
@@ -522,9 +526,6 @@ class Handler(BaseHTTPRequestHandler):
             response = self._answer(req, self.sim.admin)
             self._send(response, head_only)
             return
-        if req.path.startswith("/run/"):
-            self._wait(req, started)
-            return
         fault = self.sim.faults.match(req.method, req.path)
         if fault and fault["delay"]:
             time.sleep(fault["delay"])
@@ -539,6 +540,8 @@ class Handler(BaseHTTPRequestHandler):
             if status == 429 and fault["retry_after"] is not None:
                 headers["Retry-After"] = str(int(fault["retry_after"]))
             response = Response(status, body, headers)
+        elif req.path.startswith("/run/"):
+            response = self._answer(req, self._wait)
         else:
             response = self._answer(req, self.sim.dispatch)
         if fault and fault["drop"]:
@@ -571,21 +574,15 @@ class Handler(BaseHTTPRequestHandler):
         req.email = self.sim.authority.user_from_basic_bearer(req.headers.get("Authorization"))
         return one_off
 
-    def _wait(self, req, started):
+    def _wait(self, req):
         """GET {attach_url}/wait: blocks until the command ends, answers its exit code."""
-        try:
-            if req.method != "GET":
-                raise ApiError(405, {"error": "method not allowed"})
-            one_off = self._attach_target(req, "/wait")
-            finished, code = one_off.wait_result(self.sim.config.attach_timeout + 60)
-            if finished and code is not None:
-                response = Response(200, {"exit_code": code})
-            else:
-                response = Response(408, {"error": "the command was killed after its inactivity timeout"})
-        except ApiError as error:
-            response = Response(error.status, error.body, error.headers)
-        self._send(response)
-        self._log(req, response.status, started)
+        if req.method != "GET":
+            raise ApiError(405, {"error": "method not allowed"})
+        one_off = self._attach_target(req, "/wait")
+        finished, code = one_off.wait_result(self.sim.config.attach_timeout + 60)
+        if finished and code is not None:
+            return Response(200, {"exit_code": code})
+        return Response(408, {"error": "the command was killed after its inactivity timeout"})
 
     def do_CONNECT(self):
         """CONNECT {attach_url}: after `HTTP/1.1 200 OK`, the socket carries the command's I/O."""

@@ -42,6 +42,8 @@ def test_run_documented_example(api, sim, app):
     assert container["app"]["name"] == "example-app"
     assert isinstance(container["type_index"], int) and container["created_at"].endswith("Z")
     assert body["operation_url"] == "%s/v1/apps/example-app/operations/%s" % (sim.base, body["operation"])
+    assert response.headers["Location"] == body["operation_url"]
+    assert container["attach_url"] == body["attach_url"]
     one_off = labels(api)["one-off-%d" % container["type_index"]]
     assert (one_off["type"], one_off["command"], one_off["container_size"]["name"]) == (
         "one-off", "bundle exec rails console", "L")
@@ -128,6 +130,7 @@ def test_scripted_command(api, sim, app):
 def test_detached_one_off_lives_then_goes(api, sim, app):
     response = api.post("/v1/apps/example-app/run", {"command": "echo background", "detached": True})
     assert response.status_code == 200
+    assert "attach_url" not in response.json() and "Location" not in response.headers
     label = "one-off-%d" % response.json()["container"]["type_index"]
     assert labels(api)[label]["state"] == "running"
     deadline = time.monotonic() + 5
@@ -214,3 +217,11 @@ def test_failed_start_removes_the_one_off(api, sim, app):
     assert (operation["status"], operation["error"], operation["start_one_off_data"]) == (
         "error", "no capacity", None)
     assert [c["type"] for c in labels(api).values()] == ["web"]
+
+
+def test_faults_apply_to_wait(api, sim, app):
+    _, url = run_attached(api, "exit 4")
+    assert Attached(url, basic(api.bearer)).read_all() == b""
+    sim.admin("POST", "/_sim/faults", {"path_regex": "/wait$", "status": 502})
+    assert requests.get(url + "/wait", auth=("", api.bearer)).status_code == 502
+    assert requests.get(url + "/wait", auth=("", api.bearer)).json() == {"exit_code": 4}
