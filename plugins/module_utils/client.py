@@ -363,6 +363,7 @@ class ScalingoClient:
         self._bearer = None
         self._bearer_expires = 0.0
         self._secrets = [api_token]
+        self._deadline = None   # monotonic deadline of the operation being waited for
 
     # ----------------------------------------------------------------- URLs
 
@@ -543,8 +544,7 @@ class ScalingoClient:
                 self.bearer(rejected=bearer)
                 continue
             retryable = status == 429 or (status in RETRY_STATUSES and retry_safe)
-            if retryable and retries < self.max_retries:
-                self.sleep(self._delay(retries, response.headers.get("Retry-After") if status == 429 else None))
+            if retryable and self._pause(retries, response.headers.get("Retry-After") if status == 429 else None):
                 retries += 1
                 continue
             raise self._api_error(response, method, path, service, retries, reexchanged, retry_safe)
@@ -564,8 +564,7 @@ class ScalingoClient:
                     % (method, path, _shorten(str(exc), 200)), method, path)
             except NETWORK_ERRORS as exc:
                 nothing_sent = _nothing_sent(exc)
-                if (nothing_sent or retry_safe) and retries < self.max_retries:
-                    self.sleep(self._delay(retries))
+                if (nothing_sent or retry_safe) and self._pause(retries):
                     retries += 1
                     continue
                 raise self._network_error(exc, method, path, nothing_sent or retry_safe, retries)
@@ -595,6 +594,20 @@ class ScalingoClient:
             hint = ("the request was not repeated since it may have been processed: check the app with "
                     "scalingo.cloud.scalingo_app_info before retrying")
         return ScalingoAPIError(status, message, errors, method, path, resource, url, code, service, hint)
+
+    def _pause(self, retries, retry_after=None):
+        """Sleep before retry number ``retries + 1``; False, without sleeping, when max_retries is reached
+        or when the deadline of wait_for_operation has passed (the pause never goes beyond it)."""
+        if retries >= self.max_retries:
+            return False
+        delay = self._delay(retries, retry_after)
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            delay = min(delay, remaining)
+        self.sleep(delay)
+        return True
 
     def _delay(self, retries, retry_after=None):
         """Seconds to sleep before retry number ``retries + 1``."""
@@ -639,23 +652,34 @@ class ScalingoClient:
 
     def wait_for_operation(self, location, timeout=300, interval=2.0):
         """Poll an operation until ``done`` (returns the operation dict) or ``error``
-        (ScalingoOperationError); ScalingoTimeoutError when ``timeout`` seconds pass first."""
+        (ScalingoOperationError); ScalingoTimeoutError when ``timeout`` seconds pass first.
+        Retries of a poll (429, 5xx) do not wait beyond the deadline either."""
         url = self._operation_location(location)
         deadline = time.monotonic() + timeout
-        while True:
-            body = self.get(url).json or {}
-            operation = body.get("operation") if isinstance(body.get("operation"), dict) else body
-            status = operation.get("status")
-            label = "operation %s (%s)" % (operation.get("id", "?"), operation.get("type", "?"))
-            if status == "done":
-                return operation
-            if status == "error":
-                raise ScalingoOperationError("%s failed: %s" % (label, operation.get("error") or "no details given"),
-                                             operation).scrub(self._secrets)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise ScalingoTimeoutError(
-                    "%s still %s after %s s; it goes on on the platform: check it with "
-                    "scalingo.cloud.scalingo_app_info or wait longer (wait_timeout)"
-                    % (label, status, ("%g" % timeout)), operation).scrub(self._secrets)
-            self.sleep(min(interval, remaining))
+        operation = None
+        self._deadline = deadline
+        try:
+            while True:
+                try:
+                    body = self.get(url).json or {}
+                except (ScalingoAPIError, ScalingoConnectionError):
+                    if operation is None or time.monotonic() < deadline:
+                        raise
+                    body = {"operation": operation}   # the last poll failed at the deadline
+                operation = body.get("operation") if isinstance(body.get("operation"), dict) else body
+                status = operation.get("status")
+                label = "operation %s (%s)" % (operation.get("id", "?"), operation.get("type", "?"))
+                if status == "done":
+                    return operation
+                if status == "error":
+                    raise ScalingoOperationError("%s failed: %s" % (label, operation.get("error") or "no details given"),
+                                                 operation).scrub(self._secrets)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise ScalingoTimeoutError(
+                        "%s still %s after %s s; it goes on on the platform: check it with "
+                        "scalingo.cloud.scalingo_app_info or wait longer (wait_timeout)"
+                        % (label, status, ("%g" % timeout)), operation).scrub(self._secrets)
+                self.sleep(min(interval, remaining))
+        finally:
+            self._deadline = None

@@ -726,3 +726,24 @@ def test_request_retry_safety_by_method(api, client, sleeps, method, retried):
         with pytest.raises(ScalingoAPIError, match=r"\(503\)"):
             client.request(method, "/apps/my-app")
     assert [c.method for c in api.calls()] == [method] * (2 if retried else 1)
+
+
+def test_operation_poll_retries_stop_at_the_deadline(api, make_client, clock):
+    client = make_client(sleep=clock.sleep)
+    api.add("GET", OPERATION, json=operation("running"))
+    api.add("GET", OPERATION, body="Retry later", status=429, headers={"Retry-After": "60"})
+    with pytest.raises(ScalingoTimeoutError) as info:
+        client.wait_for_operation(OPERATION, timeout=10, interval=4)
+    assert clock.sleeps == [4, 6]   # the 60 s Retry-After is cut at the deadline
+    assert len(api.calls()) == 3
+    assert str(info.value).startswith("operation op-1 (scale) still running after 10 s")
+    assert client._deadline is None
+    api.add("GET", "/apps", json={"apps": []})
+    client.get("/apps")
+
+
+def test_operation_first_poll_refused(api, make_client, clock):
+    client = make_client(sleep=clock.sleep)
+    api.add("GET", OPERATION, json={"resource": "operation", "error": "not found"}, status=404)
+    with pytest.raises(ScalingoAPIError, match=r"\(404\): operation not found"):
+        client.wait_for_operation(OPERATION)
