@@ -65,15 +65,24 @@ def main(argv=None):
                     bearer_lifetime=max(1, args.bearer_lifetime), free_plan=args.free_plan,
                     never_deployed=args.never_deployed, detached_duration=max(0.0, args.detached_duration),
                     attach_timeout=max(0.1, args.attach_timeout))
-    sim = Simulator(config, dict(args.token or [(DEFAULT_TOKEN, DEFAULT_EMAIL)]), args.state_file,
-                    args.request_log)
+    try:
+        sim = Simulator(config, dict(args.token or [(DEFAULT_TOKEN, DEFAULT_EMAIL)]), args.state_file,
+                        args.request_log)
+        sim.store.save()
+    except (OSError, ValueError) as error:
+        sys.stderr.write("cannot use the state file %s: %s\n" % (args.state_file, error))
+        return 2
     for spec in args.fault:
         try:
             sim.add_fault(spec)
         except Exception as error:  # ApiError: the spec is refused as the admin API would
             sys.stderr.write("invalid --fault %s: %s\n" % (json.dumps(spec), getattr(error, "body", error)))
             return 2
-    server = sim.serve(args.host, args.port, args.verbose)
+    try:
+        server = sim.serve(args.host, args.port, args.verbose)
+    except OSError as error:
+        sys.stderr.write("cannot listen on %s:%d: %s\n" % (args.host, args.port, error))
+        return 1
     print("Scalingo API simulator listening on http://%s:%d" % (args.host, server.server_address[1]), flush=True)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

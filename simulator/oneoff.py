@@ -229,6 +229,12 @@ class OneOff:
             self.timed_out = True
         self._finish(None)
 
+    def discard(self):
+        """The app or the whole state is gone: kill the command, forget the attach deadline."""
+        self.kill.set()
+        if self._timer:
+            self._timer.cancel()
+
     def stop(self, delay):
         """Asynchronous stop: state `stopping`, the command is killed, the container goes away."""
         with self._lock:
@@ -315,9 +321,9 @@ class OneOff:
         done.set()
         # Lingering close: FIN first, let the client read the end of the output, then close.
         _shutdown(connection, socket.SHUT_WR)
+        self._finish(None if self.timed_out else code)
         read_thread.join(2.0)
         _shutdown(connection, socket.SHUT_RDWR)
-        self._finish(None if self.timed_out else code)
 
     def wait_result(self, timeout):
         """(finished, exit code or None when killed for inactivity)."""

@@ -426,6 +426,7 @@ def _routes(sim):
 class SimulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128
     block_on_close = False
     sim = None
     verbose = False
@@ -501,7 +502,8 @@ class Handler(BaseHTTPRequestHandler):
             value = req.headers.get(name)
             if value is not None:
                 headers[name] = _mask(value) if name == "Authorization" else value
-        entry = {"time": iso(time.time()), "method": self.command, "path": req.path, "query": req.query,
+        query = {k: ("***" if k == "token" else v) for k, v in req.query.items()}
+        entry = {"time": iso(time.time()), "method": self.command, "path": req.path, "query": query,
                  "headers": headers, "body": _logged_body(req.body), "status": status,
                  "duration_ms": round((time.monotonic() - started) * 1000, 1)}
         if req.email:
@@ -560,7 +562,10 @@ class Handler(BaseHTTPRequestHandler):
             traceback.print_exc()
             return Response(500, {"error": catalog.INTERNAL_ERROR})
         if req.method in MUTATING and response.status < 400:
-            self.sim.store.save()
+            try:
+                self.sim.store.save()
+            except OSError as error:
+                sys.stderr.write("cannot save the state file: %s\n" % error)
         return response
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle

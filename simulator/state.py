@@ -136,6 +136,8 @@ class Store:
     def load(self):
         with open(self.state_file, encoding="utf-8") as handle:
             data = json.load(handle)
+        if not isinstance(data, dict) or not isinstance(data.get("apps", {}), dict):
+            raise ValueError("not a state file of this simulator")
         with self.lock:
             self.apps = data.get("apps", {})
             self.operations = data.get("operations", {})
@@ -144,7 +146,7 @@ class Store:
     def reset(self):
         with self.lock:
             for one_off in list(self.one_offs.values()):
-                one_off.kill.set()
+                one_off.discard()
             self._clear()
             self.scripts = {}
             self.operation_faults = []
@@ -444,7 +446,7 @@ class Store:
             self._require_owner(app, email)
             self._check_current_name(app, current_name)
             for one_off in [o for o in self.one_offs.values() if o.app_id == app["id"]]:
-                one_off.kill.set()
+                one_off.discard()
                 self.one_offs.pop(one_off.id, None)
             del self.apps[app["id"]]
 

@@ -19,6 +19,8 @@ TOKEN = "tk-us-simulator-default-token"
 OTHER_TOKEN = "tk-us-simulator-other-token"
 OTHER_EMAIL = "other@example.com"
 DURATION = 0.3
+# The interpreter that runs the simulator (default: the one running the tests), e.g. to check 3.9.
+PYTHON = os.environ.get("SIMULATOR_PYTHON") or sys.executable
 LINE = re.compile(r"^Scalingo API simulator listening on (http://127\.0\.0\.1:(\d+))$")
 DEFAULT_CONFIG = {"rate_limit": 0, "operation_duration": DURATION, "bearer_lifetime": 3600, "free_plan": False,
                   "region_disabled": False, "never_deployed": False, "detached_duration": 1.0,
@@ -29,7 +31,7 @@ class SimulatorProcess:
     """A simulator subprocess: `base` URL, `admin()` calls, `stop()` by PID."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([sys.executable, "-m", "simulator", "--port", "0"] + list(args),
+        self.proc = subprocess.Popen([PYTHON, "-m", "simulator", "--port", "0"] + list(args),
                                      cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.line = self.proc.stdout.readline().rstrip("\n")
         match = LINE.match(self.line)

@@ -1,5 +1,7 @@
 """Apps: the documented examples of apps.md and the rules around them."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from simhelpers import OTHER_EMAIL
@@ -243,3 +245,19 @@ def test_unknown_routes(api):
     assert api.get("/v1/nothing-here").status_code == 404
     response = api.request("DELETE", "/v1/apps")
     assert response.status_code == 405
+
+
+def test_concurrent_creations_of_one_name_have_one_winner(api):
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda _: api.post("/v1/apps", {"app": {"name": "racing-app"}}).status_code,
+                                 range(16)))
+    assert sorted(statuses) == [201] + [422] * 15
+    assert [a["name"] for a in api.get("/v1/apps").json()["apps"]] == ["racing-app"]
+
+
+def test_concurrent_scales_start_one_operation(api, app):
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(lambda n: api.post("/v1/apps/example-app/scale", {
+            "containers": [{"name": "web", "amount": n + 2}]}), range(8)))
+    assert sorted(r.status_code for r in responses) == [202] + [422] * 7
+    assert {r.json()["errors"]["app"][0] for r in responses if r.status_code == 422} == {"is scaling"}

@@ -3,11 +3,10 @@
 import json
 import signal
 import subprocess
-import sys
 
 import requests
 
-from simhelpers import LINE, ROOT, TOKEN, Api, SimulatorProcess
+from simhelpers import LINE, PYTHON, ROOT, TOKEN, Api, SimulatorProcess
 
 
 def test_prints_one_line_and_stops_on_sigterm():
@@ -28,7 +27,7 @@ def test_stops_on_sigint_with_nothing_else_on_stdout():
 
 
 def test_help_lists_the_options():
-    result = subprocess.run([sys.executable, "-m", "simulator", "--help"], cwd=str(ROOT), capture_output=True,
+    result = subprocess.run([PYTHON, "-m", "simulator", "--help"], cwd=str(ROOT), capture_output=True,
                             text=True, timeout=30)
     assert result.returncode == 0
     for option in ("--port", "--token", "--operation-duration", "--rate-limit", "--bearer-lifetime",
@@ -61,7 +60,7 @@ def test_options_free_plan_never_deployed_and_fault():
 
 
 def test_invalid_fault_option_exits_2():
-    result = subprocess.run([sys.executable, "-m", "simulator", "--port", "0", "--fault", '{"status": 500}'],
+    result = subprocess.run([PYTHON, "-m", "simulator", "--port", "0", "--fault", '{"status": 500}'],
                             cwd=str(ROOT), capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "invalid --fault" in result.stderr
@@ -107,3 +106,14 @@ def test_rate_limit_option():
         assert [user.get("/v1/apps").status_code for _ in range(4)] == [200, 200, 200, 429]
     finally:
         assert process.stop() == 0
+
+
+def test_unusable_state_file_and_busy_port_fail_clearly(tmp_path, sim):
+    corrupt = tmp_path / "state.json"
+    corrupt.write_text("[1, 2]")
+    for args, code, message in ((["--port", "0", "--state-file", str(corrupt)], 2, "cannot use the state file"),
+                                (["--port", str(sim.port)], 1, "cannot listen on")):
+        result = subprocess.run([PYTHON, "-m", "simulator"] + args, cwd=str(ROOT), capture_output=True,
+                                text=True, timeout=30)
+        assert (result.returncode, result.stdout) == (code, "")
+        assert message in result.stderr

@@ -18,6 +18,8 @@ def test_logs_documented_example(api, sim, app):
     assert logs.status_code == 200
     assert "app example-app created" in logs.text
     assert requests.get(body["logs_url"].split("?")[0] + "?token=wrong").status_code == 404
+    logged = [e for e in sim.admin("GET", "/_sim/requests")["requests"] if e["path"].startswith("/logs/")]
+    assert [e["query"] for e in logged] == [{"token": "***"}, {"token": "***"}]
 
 
 def test_logs_archives_cursor_pagination(api, app):
