@@ -46,6 +46,13 @@ class SimulatorProcess:
         assert response.status_code < 400, response.text
         return response.json() if response.content else None
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, trace):
+        code = self.stop()
+        assert kind is not None or code == 0, "the simulator exited with %s" % code
+
     def stop(self, signum=signal.SIGTERM, timeout=10):
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signum)
