@@ -230,10 +230,11 @@ class OneOff:
         self._finish(None)
 
     def discard(self):
-        """The app or the whole state is gone: kill the command, forget the attach deadline."""
+        """The app, the state or the start is gone: kill the command, end without an exit code."""
         self.kill.set()
         if self._timer:
             self._timer.cancel()
+        self.ended.set()
 
     def stop(self, delay):
         """Asynchronous stop: state `stopping`, the command is killed, the container goes away."""

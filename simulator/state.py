@@ -12,16 +12,18 @@ import os
 import random
 import threading
 import time
+from urllib.parse import urlsplit
 
 from . import catalog
 from .catalog import (ApiError, CONTAINER_SIZES, bad_request, invalid, iso, new_id, not_found,
                       payment_required, user_object)
-from .oneoff import KILLED_EXIT_CODE, OneOff
+from .oneoff import OneOff
 
 SETTING_FLAGS = ("force_https", "sticky_session", "router_logs")
 SETTING_STRINGS = ("stack_id", "project_id")
 BUSY_TYPES = {"scale": "scaling", "restart": "restarting"}
 LOG_LINES = 1000
+KEEP_FINISHED = 1000        # ended one-offs (for /wait) and finished operations kept beyond the live ones
 
 
 class Config:
@@ -119,15 +121,19 @@ class Store:
         self.runs = {}          # attach id -> OneOff
 
     # -- persistence -----------------------------------------------------------------------------
+    def _state(self):
+        return {"version": 1, "apps": self.apps, "operations": self.operations, "scripts": self.scripts}
+
     def snapshot(self):
+        """A copy of the persistent state (safe to serialise after the lock is released)."""
         with self.lock:
-            return {"version": 1, "apps": self.apps, "operations": self.operations, "scripts": self.scripts}
+            return json.loads(json.dumps(self._state()))
 
     def save(self):
         if not self.state_file:
             return
         with self.lock:
-            data = json.dumps(self.snapshot(), indent=1, sort_keys=True)
+            data = json.dumps(self._state(), indent=1, sort_keys=True)
             tmp = "%s.%d.tmp" % (self.state_file, os.getpid())
             with open(tmp, "w", encoding="utf-8") as handle:
                 handle.write(data)
@@ -181,7 +187,7 @@ class Store:
         return "running"
 
     def app_view(self, app, base):
-        host = base.split("://", 1)[-1].split(":")[0].split("/")[0]
+        host = urlsplit(base).hostname
         deployed_at = iso(app["deployed_at"]) if app["deployed"] else None
         view = {
             "id": app["id"],
@@ -256,7 +262,18 @@ class Store:
                 self.operation_faults.remove(fault)
             break
         self.operations[op["id"]] = op
+        self._prune()
         return op
+
+    def _prune(self):
+        """Forget the oldest finished operations and ended attached one-offs beyond KEEP_FINISHED."""
+        now = time.time()
+        finished = [k for k, o in self.operations.items() if self._operation_status(o, now) in ("done", "error")]
+        for key in finished[:max(0, len(finished) - KEEP_FINISHED)]:
+            del self.operations[key]
+        ended = [k for k, o in self.runs.items() if o.ended.is_set()]
+        for key in ended[:max(0, len(ended) - KEEP_FINISHED)]:
+            del self.runs[key]
 
     def add_operation_fault(self, spec):
         with self.lock:
@@ -342,8 +359,7 @@ class Store:
                 "formation": [], "containers": [], "autoscalers": [], "busy_operation": None,
                 "log_token": os.urandom(16).hex(), "logs": [],
             }
-            if fields.get("project_id"):
-                app["project"] = {"id": fields.pop("project_id"), "name": "project"}
+            app["project"] = self._project(email, fields.pop("project_id"))
             app.update({k: v for k, v in fields.items() if v is not None})
             if not never_deployed:
                 app["formation"] = [self._formation_entry("web", 1, catalog.DEFAULT_SIZE)]
@@ -353,6 +369,14 @@ class Store:
             self.apps[app["id"]] = app
             self.log(app["id"], "app %s created by %s" % (name, email), "manager")
             return app
+
+    @staticmethod
+    def _project(owner, project_id):
+        """The owner's default project, or the project given by id (any id is accepted)."""
+        default = catalog.default_project(owner)
+        if project_id in (None, default["id"]):
+            return default
+        return {"id": project_id, "name": "project"}
 
     def _creation_fields(self, payload):
         fields = {}
@@ -405,9 +429,7 @@ class Store:
                     raise invalid("owner", "should be a collaborator of the app")
             project_id = changes.pop("project_id", None)
             if project_id is not None and project_id != app["project"]["id"]:
-                owner_project = catalog.default_project(app["owner"])
-                app["project"] = owner_project if project_id == owner_project["id"] else {"id": project_id,
-                                                                                         "name": "project"}
+                app["project"] = self._project(app["owner"], project_id)
             app.update(changes)
             if owner is not None and owner != app["owner"]:
                 app["owner"] = owner
@@ -506,7 +528,8 @@ class Store:
         op = self.operations.get(one_off.operation_id or "")
         if op is not None and self._operation_status(op) == "error":
             self.one_offs.pop(one_off.id, None)
-            one_off.kill.set()
+            self.runs.pop(one_off.attach_id, None)
+            one_off.discard()
             return False
         return True
 
@@ -682,7 +705,7 @@ class Store:
     def attachable(self, attach_id):
         with self.lock:
             one_off = self.runs.get(attach_id)
-            if one_off is None:
+            if one_off is None or (one_off.id in self.one_offs and not self._one_off_alive(one_off)):
                 raise not_found("container")
             return one_off
 

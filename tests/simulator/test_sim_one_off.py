@@ -216,6 +216,11 @@ def test_failed_start_removes_the_one_off(api, sim, app):
     operation = api.wait_operation(response.json()["operation_url"])
     assert (operation["status"], operation["error"], operation["start_one_off_data"]) == (
         "error", "no capacity", None)
+    url = response.json()["attach_url"]
+    assert requests.get(url + "/wait", auth=("", api.bearer), timeout=5).status_code == 404
+    refused = Attached(url, basic(api.bearer))
+    assert refused.status_line == "HTTP/1.1 404 Not Found"
+    refused.sock.close()
     assert [c["type"] for c in labels(api).values()] == ["web"]
 
 
