@@ -121,7 +121,7 @@ attributes:
     details:
       - Shows O(name), O(state), the settings, O(project_id) and O(owner) before and after, in check mode too.
 author:
-  - scalingo.cloud maintainers
+  - scalingo.cloud maintainers (@scalingo-ansible)
 """
 
 EXAMPLES = r"""

@@ -56,7 +56,7 @@ attributes:
     details:
       - The module never changes anything.
 author:
-  - scalingo.cloud maintainers
+  - scalingo.cloud maintainers (@scalingo-ansible)
 """
 
 EXAMPLES = r"""
