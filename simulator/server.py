@@ -192,14 +192,17 @@ def _mask(value):
     return scheme + " ***" if scheme.lower() in ("bearer", "basic") else "***"
 
 
-def _logged_body(raw):
+def _logged_body(raw, limit=2000):
+    """The parsed JSON body, else (or when longer than `limit`) its text cut at `limit` characters."""
     if not raw:
         return None
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        text = raw.decode("utf-8", "replace")
-        return text[:2000] + ("..." if len(text) > 2000 else "")
+    if len(raw) <= limit:
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    text = raw.decode("utf-8", "replace")
+    return text[:limit] + ("..." if len(text) > limit else "")
 
 
 class Simulator:

@@ -178,3 +178,10 @@ def test_request_log_records_queries(api, sim, app):
     api.delete("/v1/apps/example-app", params={"current_name": "example-app"})
     entry = sim.admin("GET", "/_sim/requests")["requests"][-1]
     assert (entry["query"], entry["status"], entry["body"]) == ({"current_name": "example-app"}, 204, None)
+
+
+def test_request_log_cuts_long_bodies(api, sim):
+    api.post("/v1/apps", {"app": {"name": "x" * 3000}})
+    body = sim.admin("GET", "/_sim/requests")["requests"][-1]["body"]
+    assert isinstance(body, str) and len(body) == 2003
+    assert body.startswith('{"app": {"name": "xxx') and body.endswith("x...")
