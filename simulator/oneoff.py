@@ -15,6 +15,7 @@ import time
 EOT = b"\x04"
 KILLED_EXIT_CODE = 143          # SIGTERM, as the platform's stop does
 CHUNK = 64 * 1024
+DETACHED_LOG_BYTES = 64 * 1024
 _PATTERN = b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRS"    # 55 bytes
 
 
@@ -180,7 +181,7 @@ class OneOff:
         self.size = size
         self.detached = detached
         self.script = script
-        self.hooks = hooks                  # store callbacks: log(app_id, text), finished(one_off)
+        self.hooks = hooks                  # store callbacks: log(app_id, text, source), finished(one_off)
         self.state = "booting"
         self.operation_id = None
         self.attach_id = None
@@ -191,6 +192,7 @@ class OneOff:
         self.timed_out = False
         self._lock = threading.Lock()
         self._timer = None
+        self._stop_delay = 0.0
 
     @property
     def id(self):
@@ -204,9 +206,13 @@ class OneOff:
 
         def background():
             start = time.monotonic()
-            lines = []
-            code = run_command(self.command, self.env, self.script, Stdin(closed=True), lines.append, self.kill)
-            output = b"".join(lines).decode("utf-8", "replace")
+            kept = bytearray()          # what goes to the app's logs: the first DETACHED_LOG_BYTES
+
+            def write(data):
+                kept.extend(data[:max(0, DETACHED_LOG_BYTES - len(kept))])
+
+            code = run_command(self.command, self.env, self.script, Stdin(closed=True), write, self.kill)
+            output = kept.decode("utf-8", "replace")
             if output:
                 self.hooks.log(self.app_id, output, self.container["label"])
             remaining = minimum - (time.monotonic() - start)
@@ -254,7 +260,7 @@ class OneOff:
             if self.ended.is_set():
                 return
             self.exit_code = code
-            delay = getattr(self, "_stop_delay", 0.0) if self.state == "stopping" else 0.0
+            delay = self._stop_delay if self.state == "stopping" else 0.0
         if delay > 0:
             timer = threading.Timer(delay, self._end)
             timer.daemon = True
