@@ -443,13 +443,14 @@ def decode_output(data):
 
 
 def _attach_url(client, app, answer, deadline, wait_timeout, interval):
-    """The attach URL: from the older run answer directly, else from the done start-one-off operation."""
-    if answer.get("attach_url"):
-        return answer["attach_url"]
+    """The attach URL from the done start-one-off operation; the older run answer, without an operation,
+    gives it directly."""
     if answer.get("operation"):
         location = client.operation_url(app, str(answer["operation"]))
     elif answer.get("operation_url"):
         location = answer["operation_url"]  # the client rebuilds it on the configured API base
+    elif answer.get("attach_url"):
+        return answer["attach_url"]
     else:
         raise OneOffError("the platform answered the run request without an operation or an attach URL", "start")
     timeout = wait_timeout

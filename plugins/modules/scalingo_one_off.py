@@ -151,7 +151,7 @@ attributes:
     membership:
       - scalingo.cloud.scalingo
 author:
-  - scalingo.cloud maintainers
+  - scalingo.cloud maintainers (@scalingo-ansible)
 """
 
 EXAMPLES = r"""
@@ -406,7 +406,8 @@ def run_command(scalingo, params):
         scalingo.fail("non-zero return code %d from the command of one-off container %s"
                       % (result["rc"], container_label(result["container"])),
                       changed=True, scalingo_one_off=result, **mirrored(result))
-    scalingo.exit(changed=True, scalingo_one_off=result, **mirrored(result))
+    # failed=False keeps Ansible from failing the task on a non-zero rc that fail_on_error=false accepts
+    scalingo.exit(changed=True, failed=False, scalingo_one_off=result, **mirrored(result))
 
 
 def check_run(scalingo, params):

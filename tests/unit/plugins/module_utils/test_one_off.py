@@ -445,6 +445,15 @@ def test_run_attached_with_the_older_answer_has_no_operation_to_follow(api, clie
     assert (result["rc"], result["operation"], result["stdout"]) == (7, None, "ok\n")
 
 
+def test_run_attached_follows_the_operation_even_when_the_answer_has_an_attach_url(api, client, server):
+    endpoint = server(output=b"ok\n")
+    given_run(api, answer={"container": CONTAINER, "operation": "op-1", "attach_url": "http://127.0.0.1:1/early"},
+              attach_url=endpoint.url())
+    api.add("GET", endpoint.url() + "/wait", json={"exit_code": 0})
+    assert one_off.run_attached(client, APP, "true")["stdout"] == "ok\n"
+    assert [c.url for c in api.calls()][1:] == [API_BASE + "/apps/my-app/operations/op-1", endpoint.url() + "/wait"]
+
+
 def test_run_attached_with_only_an_operation_url_polls_it_on_the_configured_api(api, client, server):
     endpoint = server(output=b"")
     given_run(api, answer={"container": CONTAINER,

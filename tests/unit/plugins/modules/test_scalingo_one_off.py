@@ -7,11 +7,11 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import AnsibleScalingo
 from ansible_collections.scalingo.cloud.plugins.modules import scalingo_one_off
-from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.test_one_off import (  # noqa: F401 (fixture)
-    CONTAINER,
-    server,
-)
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.test_one_off import CONTAINER
+# the fixture of a local attach endpoint
+from ansible_collections.scalingo.cloud.tests.unit.plugins.module_utils.test_one_off import server  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE
 
 APP = "my-app"
@@ -29,8 +29,8 @@ def one_off(api, run_module):
 
 def accepted(api, endpoint, exit_code=0, wait_status=200):
     """The run is accepted, its operation is done with the endpoint's attach URL, /wait gives exit_code."""
-    api.add("POST", "/apps/my-app/run", json={"container": CONTAINER, "operation": "op-1",
-                                               "operation_url": API_BASE + "/apps/my-app/operations/op-1"})
+    api.add("POST", "/apps/my-app/run", json={
+        "container": CONTAINER, "operation": "op-1", "operation_url": API_BASE + "/apps/my-app/operations/op-1"})
     api.add("GET", "/apps/my-app/operations/op-1", json={"operation": dict(
         id="op-1", type="start-one-off", status="done", start_one_off_data={"attach_url": endpoint.url()})})
     if wait_status == 200:
@@ -127,12 +127,15 @@ def test_non_zero_rc_fails_like_command_without_echoing_the_command_or_env(api, 
     assert "inline" not in result["msg"] and SECRET not in str(result)
 
 
-def test_non_zero_rc_with_fail_on_error_false_succeeds(api, one_off, server):
+def test_non_zero_rc_with_fail_on_error_false_succeeds(api, one_off, server, mocker):
+    exit_json = mocker.spy(AnsibleScalingo, "exit")
     endpoint = server(output=b"boom\n")
     accepted(api, endpoint, exit_code=3)
     result = one_off(command="bin/check", fail_on_error=False)
     assert not result["failed"] and result["changed"] is True
     assert result["rc"] == 3
+    # Ansible fails a task whose result has a non-zero rc unless the module says failed=False itself
+    assert exit_json.call_args.kwargs["failed"] is False
 
 
 def test_inactivity_408_fails_with_the_output_read(api, one_off, server):
