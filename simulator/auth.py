@@ -114,10 +114,21 @@ class Authority:
         if not authorization:
             raise unauthorized("not authenticated")
         scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "basic":
+            return self._user_from_api_token(authorization)
         if scheme.lower() != "bearer":
             raise unauthorized("invalid authentication scheme, a bearer token is expected")
         claims = self.verify(value.strip())
         return claims["email"], claims["tid"]
+
+    def _user_from_api_token(self, authorization):
+        """The earlier revision of the API (global.older.md): basic auth with the API token itself."""
+        credentials = parse_basic(authorization)
+        with self._lock:
+            email = self.tokens.get(credentials[1]) if credentials else None
+        if email is None:
+            raise unauthorized("invalid token")
+        return email, token_fingerprint(credentials[1])
 
     def user_from_basic_bearer(self, authorization):
         """Email of the one-off attach credentials: basic auth, empty user, bearer as password."""

@@ -38,14 +38,27 @@ def test_exchange_refuses_unknown_or_missing_tokens(sim):
     assert set(response.json()) == {"error"}
 
 
-def test_api_refuses_missing_forged_and_basic_credentials(api, sim):
+def test_api_refuses_missing_forged_and_unknown_credentials(api, sim):
     assert requests.get(sim.base + "/v1/apps").status_code == 401
     header, payload, signature = api.bearer.split(".")
     forged = "Bearer %s.%s.%s" % (header, payload, signature[::-1])
     response = requests.get(sim.base + "/v1/apps", headers={"Authorization": forged})
     assert (response.status_code, response.json()) == (401, {"error": "invalid token"})
-    response = requests.get(sim.base + "/v1/apps", headers={"Authorization": basic(TOKEN)})
+    response = requests.get(sim.base + "/v1/apps", headers={"Authorization": basic("tk-us-not-accepted")})
+    assert (response.status_code, response.json()) == (401, {"error": "invalid token"})
+    response = requests.get(sim.base + "/v1/apps", headers={"Authorization": basic(api.bearer)})
     assert response.status_code == 401
+
+
+def test_api_accepts_the_earlier_basic_auth_with_the_api_token(api, sim):
+    """global.older.md: `-u ":$AUTH_TOKEN"` on every request; clients of that revision still exist."""
+    api.post("/v1/apps", {"app": {"name": "basic-auth-app"}})
+    response = requests.get(sim.base + "/v1/apps/basic-auth-app", headers={"Authorization": basic(TOKEN)})
+    assert response.status_code == 200
+    assert response.json()["app"]["name"] == "basic-auth-app"
+    logged = [r for r in sim.admin("GET", "/_sim/requests")["requests"]
+              if r["path"] == "/v1/apps/basic-auth-app"][-1]
+    assert logged["headers"]["Authorization"] == "Basic ***"
 
 
 def test_bearer_expires_after_its_lifetime(sim):
