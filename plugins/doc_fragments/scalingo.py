@@ -114,3 +114,16 @@ attributes:
     support: full
     platforms: all
 """
+
+    # Option of the modules whose request the platform refuses while the app is busy (scale, restart)
+    WAIT_FOR_IDLE = r"""
+options:
+  wait_for_idle:
+    description:
+      - An app busy with another operation (a scale, a restart or a deployment) refuses the request.
+      - When V(false), the task then fails saying that the app is busy.
+      - When V(true), the module polls the app until that operation ends (at most O(wait_timeout) seconds,
+        every O(poll_interval) seconds) and sends the request again.
+    type: bool
+    default: false
+"""
