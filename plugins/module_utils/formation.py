@@ -109,6 +109,11 @@ def follow_operation(client, app, response, wait=True, timeout=300, interval=2.0
     return client.wait_for_operation(location, timeout=timeout, interval=interval)
 
 
-def operation_options(params):
-    """Keyword arguments of post_operation / follow_operation from the module's wait options."""
-    return dict(timeout=params["wait_timeout"], interval=params["poll_interval"])
+def run_operation(client, app, path, body, params):
+    """POST ``body`` to ``path`` (post_operation) and follow the operation it starts (follow_operation),
+    with the module options ``wait``, ``wait_for_idle``, ``wait_timeout`` and ``poll_interval``.
+
+    Returns ``(response, operation)``; ``operation`` is None when the answer names no operation."""
+    options = dict(timeout=params["wait_timeout"], interval=params["poll_interval"])
+    response = post_operation(client, app, path, body, wait_for_idle=params.get("wait_for_idle", False), **options)
+    return response, follow_operation(client, app, response, wait=params["wait"], **options)

@@ -16,7 +16,7 @@ description:
   - Waits for the restart operation to end, unless O(wait=false).
   - A restart is an action, so the task always reports a change.
 author:
-  - scalingo.cloud contributors
+  - scalingo.cloud maintainers (@scalingo-ansible)
 options:
   app:
     description:
@@ -31,17 +31,10 @@ options:
     type: list
     elements: str
     default: []
-  wait_for_idle:
-    description:
-      - An app busy with another operation (a scale, a restart or a deployment) refuses the restart request.
-      - When V(false), the task then fails saying that the app is busy.
-      - When V(true), the module polls the app until that operation ends (at most O(wait_timeout) seconds,
-        every O(poll_interval) seconds) and sends the restart request again.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - scalingo.cloud.scalingo
   - scalingo.cloud.scalingo.wait
+  - scalingo.cloud.scalingo.wait_for_idle
   - scalingo.cloud.scalingo.attributes
 attributes:
   check_mode:
@@ -135,10 +128,8 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo im
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
-    follow_operation,
-    operation_options,
-    post_operation,
     read_formation,
+    run_operation,
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import app_name_error, scope_errors
 
@@ -176,10 +167,7 @@ def main_logic(scalingo):
     if scalingo.check_mode:
         scalingo.exit(changed=True, **result)
 
-    options = operation_options(params)
-    response = post_operation(scalingo.client, app, app_path(app) + "/restart", dict(scope=scope),
-                              wait_for_idle=params["wait_for_idle"], **options)
-    operation = follow_operation(scalingo.client, app, response, wait=params["wait"], **options)
+    dummy, operation = run_operation(scalingo.client, app, app_path(app) + "/restart", dict(scope=scope), params)
     if operation is not None:
         result["operation"] = operation
     scalingo.exit(changed=True, **result)

@@ -19,7 +19,7 @@ description:
   - Scaling a container type that has an active autoscaler disables that autoscaler on the platform, so
     the module refuses it unless O(allow_autoscaled=true).
 author:
-  - scalingo.cloud contributors
+  - scalingo.cloud maintainers (@scalingo-ansible)
 options:
   app:
     description:
@@ -66,17 +66,10 @@ options:
       - The autoscalers are read only when the formation must change.
     type: bool
     default: false
-  wait_for_idle:
-    description:
-      - An app busy with another operation (a scale, a restart or a deployment) refuses the scale request.
-      - When V(false), the task then fails saying that the app is busy.
-      - When V(true), the module polls the app until that operation ends (at most O(wait_timeout) seconds,
-        every O(poll_interval) seconds) and sends the scale request again.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - scalingo.cloud.scalingo
   - scalingo.cloud.scalingo.wait
+  - scalingo.cloud.scalingo.wait_for_idle
   - scalingo.cloud.scalingo.attributes
 attributes:
   check_mode:
@@ -222,12 +215,10 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo im
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
-    follow_operation,
     formation_map,
     normalize_formation,
-    operation_options,
-    post_operation,
     read_formation,
+    run_operation,
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import app_name_error, containers_errors
 
@@ -297,17 +288,15 @@ def main_logic(scalingo):
     if scalingo.check_mode:
         scalingo.exit(changed=True, diff=diff, scalingo_formation=after)
 
-    options = operation_options(params)
     try:
-        response = post_operation(scalingo.client, app, app_path(app) + "/scale", dict(containers=changes),
-                                  wait_for_idle=params["wait_for_idle"], **options)
+        response, operation = run_operation(scalingo.client, app, app_path(app) + "/scale", dict(containers=changes),
+                                            params)
     except ScalingoAPIError as error:
         if error.status == 400 and NO_CHANGE in str(error.reason):
             scalingo.exit(changed=False, diff=dict(before=diff["before"], after=diff["before"]),
                           scalingo_formation=current)
         raise
     formation = normalize_formation((response.json or {}).get("containers")) or after
-    operation = follow_operation(scalingo.client, app, response, wait=params["wait"], **options)
     result = dict(scalingo_formation=formation)
     if operation is not None:
         result["operation"] = operation

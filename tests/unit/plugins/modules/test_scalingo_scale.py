@@ -405,8 +405,8 @@ def test_check_mode_predicts_without_scaling(api, scale):
                    diff=True, exclusive=True)
     assert not result["failed"]
     assert result["changed"] is True
-    assert [(c.method, c.path) for c in api.calls()] == [("GET", "/v1/apps/my-app/containers"),
-                                                        ("GET", "/v1/apps/my-app/autoscalers")]
+    assert [(c.method, c.path) for c in api.calls()] == [
+        ("GET", "/v1/apps/my-app/containers"), ("GET", "/v1/apps/my-app/autoscalers")]
     assert result["scalingo_formation"] == [dict(name="web", amount=2, size="L"), dict(name="worker", amount=0, size="S"),
                                             dict(name="clock", amount=0, size="S"),
                                             dict(name="mailer", amount=1, size=None)]
