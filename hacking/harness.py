@@ -76,6 +76,33 @@ REQUIRED_IN_TARBALL = (
     'meta/execution-environment.yml', 'meta/ee-requirements.txt',
 )
 
+# Execution environment definition used to check that ansible-builder can write a build context for
+# an image holding this collection (stage ee-builder).
+EE_DEFINITION = """---
+version: 3
+images:
+  base_image:
+    name: quay.io/centos/centos:stream9
+dependencies:
+  python_interpreter:
+    package_system: python3.11
+    python_path: /usr/bin/python3.11
+  ansible_core:
+    package_pip: ansible-core>=2.16
+  ansible_runner:
+    package_pip: ansible-runner
+  galaxy:
+    collections:
+      - name: /build/collections/{tarball_name}
+        type: file
+additional_build_files:
+  - src: {tarball}
+    dest: collections
+additional_build_steps:
+  prepend_galaxy:
+    - COPY _build/collections/ /build/collections/
+"""
+
 # Hooks: stages that run when their entry point exists in the collection, and are reported as
 # SKIPPED otherwise. Documented in docs/developing.md, section "Test harness".
 HOOKS = (
@@ -172,6 +199,17 @@ def _kill_group(pid):
         os.killpg(pid, signal.SIGTERM)
         time.sleep(5)
         os.killpg(pid, signal.SIGKILL)
+
+
+def pytest_counts(output):
+    """Sum the closing lines of every pytest run in output: '12 passed, 1 skipped'."""
+    totals = {}
+    for summary in re.findall(r'^=+ (.*?) in [\d.]+s(?: \([^)]*\))? =+$', output, re.M):
+        for number, word in re.findall(r'(\d+) (passed|failed|errors?|skipped|xfailed|xpassed|deselected|warnings?)', summary):
+            word = {'error': 'errors', 'warning': 'warnings'}.get(word, word)
+            totals[word] = totals.get(word, 0) + int(number)
+    order = ('passed', 'failed', 'errors', 'skipped', 'xfailed', 'xpassed', 'deselected')
+    return ', '.join('%d %s' % (totals[w], w) for w in order if w in totals)
 
 
 def check(cmd, what, **kwargs):
@@ -450,7 +488,7 @@ class Harness:
         try:
             value = func(*args)
             if isinstance(value, str):
-                note = value
+                note = os.path.relpath(value, self.home) if os.path.isabs(value) else value
         except StageSkipped as exc:
             status, note = 'SKIPPED', str(exc)
             log('SKIPPED %s: %s' % (name, note))
@@ -505,7 +543,8 @@ class Harness:
 
     def prepare(self):
         self.check_metadata()
-        return copy_collection(self.collections)
+        self.collection = copy_collection(self.collections)
+        return self.collection
 
     def check_metadata(self):
         """Contracts the harness relies on: requires_ansible and empty sanity ignore files."""
@@ -572,10 +611,12 @@ class Harness:
         name = 'units-' + line
         returncode, output = self.ansible_test(
             venv, ['units', '--local', '--python', version, '--requirements'], name)
-        counts = re.findall(r'=+ (.*\d+ (?:passed|failed|error).*) in [\d.]+s', output)
+        counts = pytest_counts(output)
         if returncode != 0:
-            raise StageFailed('ansible-test units exited %s%s' % (returncode, (': ' + counts[-1]) if counts else ''))
-        return counts[-1] if counts else 'passed'
+            raise StageFailed('ansible-test units exited %s%s' % (returncode, (': ' + counts) if counts else ''))
+        if not counts:
+            raise StageFailed('ansible-test units ran no test')
+        return counts
 
     def integration(self, line, version, venv):
         targets = self.integration_targets()
@@ -646,12 +687,13 @@ class Harness:
         self.stage('ee-builder', self.ee_builder)
 
     def tools_env(self, extra=None):
-        env = clean_env(path_first=[os.path.join(self.tools, 'bin')], extra=extra)
+        env = clean_env(path_first=[os.path.join(self.tools, 'bin')])
         env['ANSIBLE_COLLECTIONS_PATH'] = self.collections
         env['SCALINGO_COLLECTION_ROOT'] = self.collection
         env['SCALINGO_DEV_WORK'] = self.run_dir
         if self.tarball:
             env['SCALINGO_COLLECTION_TARBALL'] = self.tarball
+        env.update(extra or {})
         return env
 
     def tools_run(self, cmd, what, log_name, cwd=None, extra_env=None):
@@ -667,12 +709,12 @@ class Harness:
             [venv_bin(self.tools, 'python'), '-m', 'pytest', '-p', 'no:cacheprovider', '-p', 'no:ansible',
              '-ra', 'tests/simulator'],
             cwd=self.collection, env=self.tools_env(), log_path=self.stage_log('simulator-pytest'))
-        counts = re.findall(r'=+ (.*) in [\d.]+s', output)
+        counts = pytest_counts(output)
         if returncode == 5:
             raise StageSkipped('tests/simulator/ has no test')
         if returncode != 0:
-            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts[-1]) if counts else ''))
-        return counts[-1] if counts else 'passed'
+            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts) if counts else ''))
+        return counts
 
     def ansible_lint(self):
         self.tools_run([venv_bin(self.tools, 'ansible-lint'), '--offline', '--nocolor'], 'ansible-lint', 'ansible-lint')
@@ -734,10 +776,10 @@ class Harness:
         returncode, output = run(
             [venv_bin(self.tools, 'python'), '-m', 'pytest', '-p', 'no:cacheprovider', '-p', 'no:ansible', '-ra', path],
             cwd=self.collection, env=self.tools_env(), log_path=self.stage_log(name))
-        counts = re.findall(r'=+ (.*) in [\d.]+s', output)
+        counts = pytest_counts(output)
         if returncode != 0:
-            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts[-1]) if counts else ''))
-        return counts[-1] if counts else 'passed'
+            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts) if counts else ''))
+        return counts
 
     def galaxy_build(self):
         dist = os.path.join(self.run_dir, 'dist')
@@ -775,7 +817,42 @@ class Harness:
         return '%d warning(s)' % len(warnings) if warnings else 'no warnings'
 
     def ee_builder(self):
-        raise StageSkipped('not wired yet')
+        """Execution environment: what ansible-builder reads from the built collection, and a build context."""
+        if not self.tarball:
+            raise StageSkipped('no tarball was built')
+        ee_dir = os.path.join(self.run_dir, 'ee')
+        shutil.rmtree(ee_dir, ignore_errors=True)
+        installed = os.path.join(ee_dir, 'installed')
+        # 1. The installed tarball, as ansible-builder sees it inside a build: meta/execution-environment.yml
+        #    must bring in the Python requirements of meta/ee-requirements.txt.
+        self.tools_run([venv_bin(self.tools, 'ansible-galaxy'), 'collection', 'install', '--offline', '--force',
+                        '-p', installed, self.tarball], 'ansible-galaxy collection install', 'ee-builder',
+                       cwd=self.run_dir, extra_env={'ANSIBLE_COLLECTIONS_PATH': installed})
+        output = self.tools_run([venv_bin(self.tools, 'ansible-builder'), 'introspect', '--sanitize', installed],
+                                'ansible-builder introspect', 'ee-builder', cwd=self.run_dir)
+        with open(os.path.join(ROOT, 'meta', 'ee-requirements.txt'), encoding='utf-8') as handle:
+            wanted = [re.split(r'[<>=!~;\s\[]', line.strip())[0].lower() for line in handle
+                      if line.strip() and not line.startswith('#')]
+        found = re.findall(r"^- '?([A-Za-z0-9_.-]+).*# from collection %s" % re.escape(FQCN), output, re.M)
+        missing = sorted(set(wanted) - set(name.lower() for name in found))
+        if missing:
+            raise StageFailed('ansible-builder does not see %s from meta/execution-environment.yml' % ', '.join(missing))
+        # 2. An execution environment definition (version 3) that installs this collection: create
+        #    writes its build context (building the image needs a container engine, not used here).
+        definition = os.path.join(ee_dir, 'execution-environment.yml')
+        tarball_name = os.path.basename(self.tarball)
+        with open(definition, 'w', encoding='utf-8') as handle:
+            handle.write(EE_DEFINITION.format(tarball=self.tarball, tarball_name=tarball_name))
+        context = os.path.join(ee_dir, 'context')
+        self.tools_run([venv_bin(self.tools, 'ansible-builder'), 'create', '-f', definition, '-c', context,
+                        '--output-filename', 'Containerfile'], 'ansible-builder create', 'ee-builder', cwd=ee_dir)
+        expected = [os.path.join(context, 'Containerfile'),
+                    os.path.join(context, '_build', 'requirements.yml'),
+                    os.path.join(context, '_build', 'collections', tarball_name)]
+        absent = [os.path.relpath(p, ee_dir) for p in expected if not os.path.exists(p)]
+        if absent:
+            raise StageFailed('the build context lacks %s' % ', '.join(absent))
+        return 'introspect: %s; build context written' % ', '.join(sorted(set(found)))
 
     # -- summary
 
@@ -894,6 +971,8 @@ def demo(playbook):
             'SCALINGO_AUTH_URL': url,
             'SCALINGO_API_TOKEN': SIMULATOR_TOKEN,
             'SCALINGO_CACHE_DIR': os.path.join(demo_dir, 'bearer-cache'),
+            'ANSIBLE_LOCALHOST_WARNING': 'false',
+            'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
         })
         returncode, _output = run([venv_bin(venv, 'ansible-playbook'), playbook], cwd=ROOT, env=env, timeout=1800)
     finally:
