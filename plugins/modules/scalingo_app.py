@@ -17,7 +17,8 @@ description:
     on every run. Only the options you set are compared, and only the settings that differ are sent, in one request.
   - Transfers the ownership of the app to O(owner) when the current owner has another email address.
   - Renames an app in an idempotent way with O(rename_from).
-  - A run that changes nothing sends exactly one request (C(GET /v1/apps/{name})).
+  - A run that changes nothing sends exactly one API request (C(GET /v1/apps/{name})), plus the token exchange
+    when no cached bearer token is valid.
   - Every option is checked against the rules of the Scalingo API before any request is sent.
 options:
   name:

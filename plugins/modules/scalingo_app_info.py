@@ -14,8 +14,8 @@ description:
   - Returns one Scalingo application by O(name), or every application the API token can see.
   - Optionally adds, for each app, the data listed in O(include).
   - Never changes anything. An app that does not exist gives an empty list, not a failure.
-  - One app without O(include) costs one request; each item of O(include) adds one request per app,
-    or one per page for V(child_apps).
+  - One app without O(include) costs one API request, plus the token exchange when no cached bearer token is
+    valid; each item of O(include) adds one request per app, or one per page for V(child_apps).
 options:
   name:
     description:
