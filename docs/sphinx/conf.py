@@ -23,6 +23,16 @@ highlight_language = 'YAML+Jinja'
 
 html_theme = 'sphinx_ansible_theme'
 html_show_sphinx = False
+html_theme_options = {
+    'topbar_links': {
+        'Repository': 'https://github.com/scalingo-ansible/scalingo.cloud',
+        'Issues': 'https://github.com/scalingo-ansible/scalingo.cloud/issues',
+        'Scalingo API': 'https://developers.scalingo.com/',
+    },
+    'documentation_home_url': 'https://github.com/scalingo-ansible/scalingo.cloud',
+    'show_extranav': False,
+    'show_rtd_ethical_ads': False,
+}
 
 display_version = False
 
