@@ -46,7 +46,6 @@ try:
 except ImportError:  # pragma: no cover - the glue reports the missing library before anything runs
     requests = None
 
-from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
     ScalingoAPIError,
     ScalingoError,
@@ -119,13 +118,17 @@ def env_strings(env):
 
 # ------------------------------------------------------------------ API calls
 
+def _app_path(app):
+    return "/apps/%s" % quote(app, safe="")
+
+
 def start(client, app, command, env=None, size=None, detached=False):
     """``POST /apps/{app}/run``; returns the answer body (never repeated: a duplicate one-off is worse than
     a clear error)."""
     body = {"command": command, "env": env or {}, "detached": bool(detached)}
     if size:
         body["size"] = size
-    return client.post(app_path(app) + "/run", json=body).json or {}
+    return client.post(_app_path(app) + "/run", json=body).json or {}
 
 
 def container_label(container):
@@ -141,7 +144,7 @@ def container_label(container):
 
 def list_containers(client, app):
     """``GET /apps/{app}/ps``: the running containers of the app."""
-    return (client.get(app_path(app) + "/ps").json or {}).get("containers") or []
+    return (client.get(_app_path(app) + "/ps").json or {}).get("containers") or []
 
 
 def find_container(containers, ident):
@@ -156,7 +159,7 @@ def stop(client, app, container_id):
     """``POST /apps/{app}/containers/{id}/stop`` (202). True when asked to stop, False when already gone (404).
     Repeating a stop is harmless, so the request may be retried."""
     try:
-        client.post("%s/containers/%s/stop" % (app_path(app), quote(container_id, safe="")), retry_safe=True)
+        client.post("%s/containers/%s/stop" % (_app_path(app), quote(container_id, safe="")), retry_safe=True)
     except ScalingoAPIError as exc:
         if exc.status == 404:
             return False
