@@ -650,15 +650,22 @@ class ScalingoClient:
             return "%s/v1/apps/%s/operations/%s" % (self.api_url, match.group(1), match.group(2))
         return self.url(parts.path)
 
-    def wait_for_operation(self, location, timeout=300, interval=2.0):
+    def wait_for_operation(self, location, timeout=300, interval=2.0, first_poll=0.0):
         """Poll an operation until ``done`` (returns the operation dict) or ``error``
         (ScalingoOperationError); ScalingoTimeoutError when ``timeout`` seconds pass first.
+
+        The first poll comes ``first_poll`` seconds after the call, then one every ``interval``. With
+        ``first_poll=interval`` (for an operation that was just started, so cannot be over yet), an
+        operation of ``d`` seconds costs at most ``d / interval + 1`` polls; in every case the wait ends
+        at most one interval after the operation does.
         Retries of a poll (429, 5xx) do not wait beyond the deadline either."""
         url = self._operation_location(location)
         deadline = time.monotonic() + timeout
         operation = None
         self._deadline = deadline
         try:
+            if first_poll > 0 and timeout > 0:
+                self.sleep(min(first_poll, timeout))
             while True:
                 try:
                     body = self.get(url).json or {}

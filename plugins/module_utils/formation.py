@@ -106,7 +106,8 @@ def follow_operation(client, app, response, wait=True, timeout=300, interval=2.0
         return None
     if not wait:
         return operation_reference(client, app, location)
-    return client.wait_for_operation(location, timeout=timeout, interval=interval)
+    # the operation was just started: the first poll waits one interval (fewest polls)
+    return client.wait_for_operation(location, timeout=timeout, interval=interval, first_poll=interval)
 
 
 def run_operation(client, app, path, body, params):

@@ -634,6 +634,22 @@ def test_operation_pending_running_done(api, make_client, clock):
     assert api.calls()[0].headers["Authorization"] == "Bearer " + api.bearer
 
 
+def test_operation_first_poll_after_first_poll_seconds(api, make_client, clock):
+    client = make_client(sleep=clock.sleep)
+    api.add("GET", OPERATION, json=operation("running"))
+    api.add("GET", OPERATION, json=operation("done"))
+    assert client.wait_for_operation(OPERATION, timeout=60, interval=2, first_poll=2)["status"] == "done"
+    assert clock.sleeps == [2, 2] and len(api.calls()) == 2
+
+
+def test_operation_first_poll_delay_never_passes_the_deadline(api, make_client, clock):
+    client = make_client(sleep=clock.sleep)
+    api.add("GET", OPERATION, json=operation("running"))
+    with pytest.raises(ScalingoTimeoutError, match="still running after 1 s"):
+        client.wait_for_operation(OPERATION, timeout=1, interval=2, first_poll=2)
+    assert clock.sleeps == [1] and len(api.calls()) == 1
+
+
 def test_operation_location_on_another_host_uses_the_api_base(api, make_client, clock):
     client = make_client(sleep=clock.sleep)
     api.add("GET", OPERATION, json=operation("done"))

@@ -75,7 +75,7 @@ def test_restart_everything_and_wait(api, restart, clock):
         ("GET", "/v1/apps/my-app/operations/op-7", None),
         ("GET", "/v1/apps/my-app/operations/op-7", None),
     ]
-    assert clock.sleeps == [2, 2]
+    assert clock.sleeps == [2, 2, 2]   # the first poll comes one poll_interval after the restart request
     assert result["scope"] == []
     assert result["restarted"] == ["web-1", "web-2", "worker-1"]
     assert result["operation"] == operation("done")["operation"]
@@ -144,7 +144,7 @@ def test_wait_for_idle_sends_again_once_idle(api, restart, clock):
     assert [(c.method, c.path) for c in api.calls()] == [
         ("GET", "/v1/apps/my-app/containers"), ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app"),
         ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app/operations/op-7")]
-    assert clock.sleeps == [2]
+    assert clock.sleeps == [2, 2]
 
 
 def test_operation_ending_in_error_fails_with_its_text(api, restart, clock):

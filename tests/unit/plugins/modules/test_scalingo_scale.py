@@ -136,7 +136,7 @@ def test_scale_up_sends_only_changed_types_and_waits(api, scale, clock):
         ("GET", "/v1/apps/my-app/operations/op-1", None),
         ("GET", "/v1/apps/my-app/operations/op-1", None),
     ]
-    assert clock.sleeps == [2, 2]
+    assert clock.sleeps == [2, 2, 2]   # the first poll comes one poll_interval after the scale request
     assert result["operation"] == operation("done")["operation"]
     assert result["scalingo_formation"] == [dict(name="web", amount=3, size="L"), dict(name="worker", amount=1, size="S"),
                                             dict(name="clock", amount=0, size="S")]
@@ -153,7 +153,7 @@ def test_size_is_sent_only_when_given(api, scale, clock):
     result = scale([dict(name="worker", amount=2)], poll_interval=5)
     assert result["changed"] is True
     assert api.calls()[2].json == {"containers": [{"name": "worker", "amount": 2}]}
-    assert clock.sleeps == []
+    assert clock.sleeps == [5]
 
 
 def test_a_size_change_alone_is_a_change(api, scale, clock):
@@ -297,7 +297,7 @@ def test_wait_for_idle_polls_the_app_and_sends_again(api, scale, clock):
         ("POST", "/v1/apps/my-app/scale"), ("GET", "/v1/apps/my-app"), ("GET", "/v1/apps/my-app"),
         ("POST", "/v1/apps/my-app/scale"), ("GET", "/v1/apps/my-app/operations/op-1")]
     assert api.calls()[2].json == api.calls()[5].json == {"containers": [{"name": "web", "amount": 2}]}
-    assert clock.sleeps == [3, 3]
+    assert clock.sleeps == [3, 3, 3]
 
 
 def test_wait_for_idle_gives_up_at_wait_timeout(api, scale, clock):
