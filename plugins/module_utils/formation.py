@@ -15,6 +15,7 @@ import time
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError, ScalingoTimeoutError
+from ansible_collections.scalingo.cloud.plugins.module_utils.validation import CONTAINER_SIZES
 
 # App statuses during which the platform refuses a scale or a restart (GET /apps/{app} "status").
 BUSY_STATUSES = ("scaling", "restarting", "booting")
@@ -29,6 +30,26 @@ def read_formation(client, app):
 def normalize_formation(containers):
     return [dict(name=item.get("name"), amount=item.get("amount"), size=item.get("size"))
             for item in containers or [] if isinstance(item, dict)]
+
+
+def offered_size_errors(client, sizes):
+    """Messages for the sizes (``[(option, size)]``) that the region does not offer, checked before a write.
+
+    The sizes this collection knows (validation.CONTAINER_SIZES) are taken as offered; for any other one the
+    region's list is read once (``GET /features/container_sizes``), so that an unknown size costs one read
+    instead of a write the API refuses. A region without that list (404) leaves the sizes to the API."""
+    unknown = [(option, size) for option, size in sizes if size and size not in CONTAINER_SIZES]
+    if not unknown:
+        return []
+    try:
+        body = client.get("/features/container_sizes").json or {}
+    except ScalingoAPIError as error:
+        if error.status == 404:
+            return []
+        raise
+    offered = [item.get("name") for item in body.get("container_sizes") or [] if isinstance(item, dict)]
+    return ["%s: %r is not a container size this region offers (%s)" % (option, size, ", ".join(offered) or "none")
+            for option, size in unknown if size not in offered]
 
 
 def formation_map(formation):

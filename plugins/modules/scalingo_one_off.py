@@ -56,6 +56,8 @@ options:
     description:
       - Size of the one-off container, like V(S), V(M), V(L), V(XL) or V(2XL).
       - When not set, the size is not sent and the platform uses its default (V(M)).
+      - A size other than V(S), V(M), V(L), V(XL), V(2XL) and V(3XL) is checked against the sizes the region
+        offers (one more request) and refused before the run when the region does not offer it.
     type: str
   detached:
     description:
@@ -329,6 +331,7 @@ rc:
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module, scalingo_argument_spec
+from ansible_collections.scalingo.cloud.plugins.module_utils.formation import offered_size_errors
 from ansible_collections.scalingo.cloud.plugins.module_utils.one_off import (
     OneOffError,
     container_label,
@@ -451,6 +454,9 @@ def run(scalingo):
     elif scalingo.check_mode:
         check_run(scalingo, params)
     else:
+        errors = offered_size_errors(scalingo.client, [("size", params["size"])])
+        if errors:
+            scalingo.fail("; ".join(errors))
         try:
             run_command(scalingo, params)
         except OneOffError as error:

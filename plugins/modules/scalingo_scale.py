@@ -49,7 +49,8 @@ options:
         description:
           - Size of the containers of this type, for example V(S), V(M), V(L), V(XL), V(2XL) or V(3XL).
           - When not set (or empty), the current size is kept and not compared.
-          - A size the platform does not offer is refused by the API, and the task fails with its answer.
+          - A size other than these is checked against the sizes the region offers (one more request, before
+            any change) and refused when the region does not offer it.
         type: str
   exclusive:
     description:
@@ -217,6 +218,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import Scali
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
     formation_map,
     normalize_formation,
+    offered_size_errors,
     read_formation,
     run_operation,
 )
@@ -284,6 +286,10 @@ def main_logic(scalingo):
         scalingo.module.warn("container type %s is not in the formation of app %s (%s); the API decides whether "
                              "it accepts it" % (", ".join(unknown), app,
                                                 ", ".join(item["name"] for item in current) or "no type"))
+    errors = offered_size_errors(scalingo.client, [("containers[%d].size" % index, item.get("size"))
+                                                   for index, item in enumerate(params["containers"])])
+    if errors:
+        scalingo.fail("; ".join(errors), scalingo_formation=current)
     check_autoscalers(scalingo, app, changes)
     if scalingo.check_mode:
         scalingo.exit(changed=True, diff=diff, scalingo_formation=after)

@@ -179,6 +179,30 @@ def test_api_refusal_of_the_run_is_not_a_change(api, one_off):
     assert len(api.calls()) == 1
 
 
+def test_a_size_the_region_does_not_offer_is_refused_before_the_run(api, one_off):
+    api.add("GET", "/features/container_sizes", json={"container_sizes": [dict(name=n) for n in ("S", "M", "4XL")]})
+    result = one_off(command="true", size="XXL", detached=True)
+    assert result["failed"] and not result.get("changed")
+    assert result["msg"] == "size: 'XXL' is not a container size this region offers (S, M, 4XL)"
+    assert requests_of(api) == [("GET", "/features/container_sizes", None)]
+
+
+def test_a_size_the_region_offers_beyond_the_known_ones_is_sent(api, one_off):
+    api.add("GET", "/features/container_sizes", json={"container_sizes": [dict(name=n) for n in ("S", "M", "4XL")]})
+    api.add("POST", "/apps/my-app/run", json={"container": CONTAINER, "operation": "op-2"})
+    result = one_off(command="rake import", size="4XL", detached=True)
+    assert result["changed"] is True
+    assert requests_of(api) == [("GET", "/features/container_sizes", None),
+                                ("POST", "/apps/my-app/run", {"command": "rake import", "env": {}, "detached": True,
+                                                              "size": "4XL"})]
+
+
+def test_check_mode_does_not_check_sizes(api, one_off):
+    result = one_off(check_mode=True, command="true", size="XXL")
+    assert result["changed"] is True
+    assert api.all_calls() == []
+
+
 # ------------------------------------------------------------------ detached runs
 
 def test_detached_run_returns_at_once(api, one_off):

@@ -166,6 +166,34 @@ def test_a_size_change_alone_is_a_change(api, scale, clock):
     assert api.calls()[2].json == {"containers": [{"name": "web", "amount": 1, "size": "XL"}]}
 
 
+SIZES = {"container_sizes": [dict(name=name) for name in ("S", "M", "L", "XL", "2XL", "3XL", "4XL")]}
+
+
+def test_a_size_the_region_does_not_offer_is_refused_before_the_scale(api, scale):
+    given_formation(api)
+    api.add("GET", "/features/container_sizes", json=SIZES)
+    result = scale([dict(name="worker", amount=1), dict(name="web", amount=2, size="XXL")], check_mode=True)
+    assert result["failed"]
+    assert result["msg"] == ("containers[1].size: 'XXL' is not a container size this region offers "
+                             "(S, M, L, XL, 2XL, 3XL, 4XL)")
+    assert requests_sent(api) == [("GET", "/v1/apps/my-app/containers", None),
+                                  ("GET", "/v1/features/container_sizes", None)]
+
+
+def test_a_size_the_region_offers_beyond_the_known_ones_is_sent(api, scale, clock):
+    given_formation(api)
+    api.add("GET", "/features/container_sizes", json=SIZES)
+    api.add("POST", "/apps/my-app/scale", status=202, headers={"Location": OPERATION},
+            json=formation_after(web=(1, "4XL")))
+    api.add("GET", OPERATION, json=operation("done"))
+    result = scale([dict(name="web", amount=1, size="4XL")])
+    assert result["changed"] is True
+    assert [call.path for call in api.calls()] == [
+        "/v1/apps/my-app/containers", "/v1/features/container_sizes", "/v1/apps/my-app/autoscalers",
+        "/v1/apps/my-app/scale", "/v1/apps/my-app/operations/op-1"]
+    assert api.calls()[3].json == {"containers": [{"name": "web", "amount": 1, "size": "4XL"}]}
+
+
 def test_empty_size_keeps_the_current_size(api, scale):
     given_formation(api)
     result = scale([dict(name="web", amount=1, size="")])
@@ -207,7 +235,9 @@ def test_a_type_missing_from_the_formation_is_sent_with_a_warning(api, scale, cl
 
 
 def test_unknown_size_refused_by_the_api_is_shown(api, scale):
+    """A region that does not list its sizes leaves them to the API."""
     given_formation(api)
+    api.add("GET", "/features/container_sizes", status=404, json={"error": "not found"})
     api.add("POST", "/apps/my-app/scale", status=422, json={"errors": {"size": ["4XL is not a valid size"]}})
     result = scale([dict(name="web", amount=1, size="4XL")])
     assert result["failed"]
