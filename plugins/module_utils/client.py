@@ -19,16 +19,22 @@ Bearer cache
     an exclusive ``flock`` on a lock file, so parallel processes exchange once. A corrupt or unreadable
     file is ignored and rewritten. ``bearer_cache=False`` keeps the bearer in memory only.
 
-Retry policy (``max_retries`` bounds the number of repeated sends of one request, whatever the causes)
+Retry policy
     - 429 is retried for every method: the request was refused, not processed. ``Retry-After``
       (seconds or HTTP date, at most 120 s) is honoured, else exponential backoff from 1 s, capped at
-      30 s, with jitter (a random wait between half and all of the step).
+      30 s, with jitter (a random wait between half and all of the step). A refusal is the API's rate
+      limit (60 requests per minute per token) telling when to come back, so these retries are bounded
+      by time, not by ``max_retries``: one request waits at most ``rate_limit_wait`` seconds in all
+      (default 300) on 429 answers. Parallel forks sharing a token thus queue behind the limit instead
+      of failing, and a refused request costs nothing in the limit's budget.
     - 500, 502, 503, 504, read timeouts, broken connections and truncated answers are retried only when
       the request is retry-safe: GET and HEAD, or a request sent with ``retry_safe=True``. TLS errors are
       not retried.
     - A failure to connect at all (nothing was sent) is retried for every method.
     - A POST, PATCH, PUT or DELETE that may have reached the server is never repeated: it raises
       ``ScalingoConnectionError`` with ``outcome_unknown=True``.
+    - ``max_retries`` bounds the repeated sends of one request for 5xx answers and network failures
+      together, whatever the causes.
 
 Secrets
     The API token and the bearer never appear in an exception message or ``to_dict()``: every error
@@ -85,6 +91,7 @@ RETRY_STATUSES = (500, 502, 503, 504)
 BACKOFF_BASE = 1.0
 BACKOFF_CAP = 30.0
 RETRY_AFTER_CAP = 120.0
+RATE_LIMIT_WAIT = 300.0         # seconds one request may wait in all on 429 answers
 SAFE_METHODS = ("GET", "HEAD")
 MAX_TEXT = 300
 MAX_PAGES = 1000
@@ -335,7 +342,7 @@ class ScalingoClient:
 
     def __init__(self, api_token, region=DEFAULT_REGION, api_url=None, auth_url=None,
                  validate_certs=True, timeout=30, bearer_cache=True, cache_dir=None,
-                 max_retries=5, sleep=time.sleep, session=None):
+                 max_retries=5, sleep=time.sleep, session=None, rate_limit_wait=RATE_LIMIT_WAIT):
         if not HAS_REQUESTS:
             raise ScalingoError("the Python library requests is required")
         if not api_token:
@@ -349,6 +356,7 @@ class ScalingoClient:
         self.bearer_cache = bearer_cache
         self.cache_dir = cache_dir or default_cache_dir()
         self.max_retries = max_retries
+        self.rate_limit_wait = rate_limit_wait
         self.sleep = sleep
         self.random = random.random
         self.session = session or requests.Session()
@@ -531,6 +539,7 @@ class ScalingoClient:
         path = urlsplit(url).path or "/"
         reexchanged = False
         retries = 0
+        throttled = [0, 0.0]   # 429 answers, seconds waited on them
         while True:
             bearer = self.bearer() if with_bearer else None
             response, retries = self._send(method, url, path, json, params, headers,
@@ -543,11 +552,15 @@ class ScalingoClient:
                 self._bearer = None
                 self.bearer(rejected=bearer)
                 continue
-            retryable = status == 429 or (status in RETRY_STATUSES and retry_safe)
-            if retryable and self._pause(retries, response.headers.get("Retry-After") if status == 429 else None):
+            if status == 429:
+                if self._pause_rate_limited(throttled, response.headers.get("Retry-After")):
+                    continue
+                retries = throttled[0]
+            elif status in RETRY_STATUSES and retry_safe and self._pause(retries):
                 retries += 1
                 continue
-            raise self._api_error(response, method, path, service, retries, reexchanged, retry_safe)
+            raise self._api_error(response, method, path, service, retries, reexchanged, retry_safe,
+                                  waited=throttled[1])
 
     def _send(self, method, url, path, json, params, headers, auth, retry_safe, retries):
         """One HTTP exchange, repeated on network failures when allowed; returns (response, retries)."""
@@ -582,13 +595,16 @@ class ScalingoClient:
             "check the app with scalingo.cloud.scalingo_app_info before retrying" % detail,
             method, path, outcome_unknown=True)
 
-    def _api_error(self, response, method, path, service, retries, reexchanged, retry_safe):
+    def _api_error(self, response, method, path, service, retries, reexchanged, retry_safe, waited=0.0):
         status = response.status_code
         message, errors, resource, url, code = error_reason(status, _parse_json(response), response.text)
         hint = None
         if status == 401 and reexchanged:
             hint = "the bearer obtained from the API token was refused even after a new token exchange"
-        elif status == 429 or (status in RETRY_STATUSES and retry_safe):
+        elif status == 429:
+            hint = ("still refused after %d retries over %d s (the rate limit of the API token)" % (retries, waited)
+                    if retries else None)
+        elif status in RETRY_STATUSES and retry_safe:
             hint = "gave up after %d retries" % retries if retries else None
         elif status >= 500:
             hint = ("the request was not repeated since it may have been processed: check the app with "
@@ -607,6 +623,24 @@ class ScalingoClient:
                 return False
             delay = min(delay, remaining)
         self.sleep(delay)
+        return True
+
+    def _pause_rate_limited(self, throttled, retry_after):
+        """Sleep before sending a request refused with 429 again; ``throttled`` is ``[refusals, seconds
+        waited]`` of the request, updated. False, without sleeping, when the next wait would pass
+        rate_limit_wait or when the deadline of wait_for_operation has passed (the wait never goes
+        beyond it)."""
+        delay = self._delay(throttled[0], retry_after)
+        if throttled[1] + delay > self.rate_limit_wait:
+            return False
+        if self._deadline is not None:
+            remaining = self._deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            delay = min(delay, remaining)
+        self.sleep(delay)
+        throttled[0] += 1
+        throttled[1] += delay
         return True
 
     def _delay(self, retries, retry_after=None):

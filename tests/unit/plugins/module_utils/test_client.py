@@ -402,13 +402,26 @@ def test_backoff_jitter_and_cap(make_client):
     assert client._delay(0, "100000") == 120.0
 
 
-def test_429_gives_up_after_max_retries(api, make_client, sleeps):
-    client = make_client(max_retries=2)
+def test_429_gives_up_after_rate_limit_wait_not_max_retries(api, make_client, sleeps):
+    client = make_client(max_retries=2, rate_limit_wait=10)
     api.add("GET", "/apps", body="Retry later", status=429, headers={"Content-Type": "text/plain"})
     with pytest.raises(ScalingoAPIError) as info:
         client.get("/apps")
-    assert str(info.value) == "Scalingo API refused GET /v1/apps (429): Retry later; gave up after 2 retries"
-    assert len(api.calls()) == 3 and len(sleeps) == 2
+    assert str(info.value) == ("Scalingo API refused GET /v1/apps (429): Retry later; still refused after 3 retries "
+                               "over 7 s (the rate limit of the API token)")
+    assert sleeps == [1.0, 2.0, 4.0]   # the next wait (8 s) would pass rate_limit_wait
+    assert len(api.calls()) == 4
+
+
+def test_429_waits_do_not_use_max_retries(api, make_client, sleeps):
+    client = make_client(max_retries=1)
+    for dummy in range(6):
+        api.add("GET", "/apps", body="Retry later", status=429, headers={"Retry-After": "1"})
+    api.add("GET", "/apps", json={"error": "unavailable"}, status=503)
+    api.add("GET", "/apps", json={"apps": []})
+    assert client.get("/apps").json == {"apps": []}
+    assert sleeps == [1.0] * 6 + [1.0]
+    assert len(api.calls()) == 8
 
 
 def test_503_on_get_is_retried(api, client, sleeps):
@@ -509,7 +522,7 @@ def test_tls_error_is_not_retried(api, client, sleeps):
     (422, {"errors": {"name": ["has already been taken"], "owner": ["is not allowed", "is busy"]}},
      "name has already been taken; owner is not allowed, is busy"),
     (422, {"errors": {"app": ["is restarting"]}}, "app is restarting"),
-    (429, "Retry later", "Retry later; gave up after 5 retries"),
+    (429, "Retry later", "Retry later; still refused after 13 retries over 271 s (the rate limit of the API token)"),
     (500, {"error": "Internal error occured, we're on it!"}, "Internal error occured, we're on it!; gave up after 5 retries"),
     (502, "<html><body>\n<h1>502 Bad Gateway</h1>\n</body></html>",
      "<html><body> <h1>502 Bad Gateway</h1> </body></html>; gave up after 5 retries"),
@@ -707,7 +720,7 @@ def test_request_count_counts_every_send(api, client):
 def test_max_retries_bounds_network_and_http_retries_together(api, make_client, sleeps):
     client = make_client(max_retries=3)
     api.add("GET", "/apps", body=requests.exceptions.ReadTimeout("read timed out"))
-    api.add("GET", "/apps", body="Retry later", status=429)
+    api.add("GET", "/apps", body="<html>bad gateway</html>", status=502)
     api.add("GET", "/apps", body=requests.exceptions.ConnectionError("reset"))
     api.add("GET", "/apps", json={"error": "unavailable"}, status=503)
     with pytest.raises(ScalingoAPIError, match=r"\(503\): unavailable; gave up after 3 retries"):
