@@ -2,6 +2,9 @@
 # $(SCALINGO_DEV_HOME), by default $${XDG_CACHE_HOME:-$$HOME/.cache}/scalingo-cloud-dev.
 #
 #   make demo                  run examples/demo.yml against the bundled simulator
+#   make bench                 run the performance benchmark against the simulator (in the demo's
+#                              virtual environment); BENCH_ARGS=--quick for the short run, see
+#                              README.md, section "Benchmarks"
 #   make test                  run every test (what CI runs); MATRIX=2.19 for one ansible-core line,
 #                              STAGES='sanity-*,ansible-lint' for some stages, KEEP_WORK=1 to keep
 #                              the work folder
@@ -14,14 +17,18 @@
 PYTHON ?= python3
 MATRIX ?=
 STAGES ?=
+BENCH_ARGS ?=
 
-.PHONY: help demo test matrix lock clean
+.PHONY: help demo bench test matrix lock clean
 
 help:
 	@sed -n '1,/^$$/p' Makefile
 
 demo:
 	$(PYTHON) hacking/harness.py demo
+
+bench:
+	$(PYTHON) benchmarks/run.py $(BENCH_ARGS)
 
 test:
 	$(PYTHON) hacking/harness.py test --matrix "$(MATRIX)" --stages "$(STAGES)"
