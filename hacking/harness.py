@@ -181,6 +181,9 @@ def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True
                     if log_file:
                         log_file.write(line)
                 proc.wait()
+            except BaseException:
+                _kill_group(proc.pid)
+                raise
             finally:
                 timed_out = not timer.is_alive() and proc.returncode is not None and proc.returncode < 0
                 timer.cancel()
@@ -427,9 +430,23 @@ def copy_collection(collections_root):
         count += 1
     # A repository of its own, so that ansible-test lists files as in the checkout (tracked and
     # untracked-but-not-ignored) and skips whatever the tests write into the copy.
-    subprocess.run(['git', '-c', 'init.defaultBranch=main', 'init', '-q', dest], check=True, timeout=60)
+    try:
+        subprocess.run(['git', '-c', 'init.defaultBranch=main', 'init', '-q', dest], check=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log('WARNING: no git repository in the copy (%s): ansible-test will test every file in it' % exc)
     log('Copied %d files to %s' % (count, dest))
     return dest
+
+
+def prune_runs(runs, keep=5, min_age=86400):
+    """Remove the work folders of old runs (failed runs keep theirs): all but the last `keep`, if older than a day."""
+    if not os.path.isdir(runs):
+        return
+    folders = sorted(os.listdir(runs), reverse=True)[keep:]
+    for folder in folders:
+        path = os.path.join(runs, folder)
+        if time.time() - os.path.getmtime(path) > min_age:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -527,6 +544,7 @@ class Harness:
             else:
                 log('Matrix: ansible-core %s SKIPPED: no Python %s interpreter found (looked for %s)' % (
                     line, version, _python_search_text(version)))
+        prune_runs(os.path.join(self.home, 'runs'))
         os.makedirs(self.run_dir, exist_ok=True)
         try:
             self.collection = self.stage('prepare', self.prepare, always=True)
@@ -592,11 +610,15 @@ class Harness:
     def sanity(self, line, version, venv):
         name = 'sanity-' + line
         returncode, output = self.ansible_test(venv, ['sanity', '--local', '--python', version], name)
-        ran = sorted(set(re.findall(r'''Running sanity test ["']([^"']+)["']''', output)))
+        ran = re.findall(r'''^Running sanity test ["']([^"']+)["'].*$''', output, re.M)
         skipped = re.findall(r'(?im)^.*skipping sanity test.*$', output)
         if returncode != 0:
-            failed = sorted(set(re.findall(r"The test `ansible-test sanity --test ([^`\s]+)`", output)))
-            raise StageFailed('ansible-test sanity exited %s (failed: %s)' % (returncode, ', '.join(failed) or 'see log'))
+            match = re.search(r'^FATAL: The (\d+) sanity test\(s\) listed below \(out of (\d+)\) failed.*\n((?:[\w.-]+\n?)+)',
+                              output, re.M)
+            if match:
+                raise StageFailed('%s of %s sanity tests failed: %s' % (
+                    match.group(1), match.group(2), ', '.join(match.group(3).split())))
+            raise StageFailed('ansible-test sanity exited %s (see log)' % returncode)
         if not ran:
             raise StageFailed('ansible-test sanity ran no test')
         note = '%d sanity tests run' % len(ran)
@@ -675,7 +697,8 @@ class Harness:
         self.stage('changelog-lint', self.changelog_lint)
         for name, pattern in HOOKS:
             self.hook(name, pattern, python)
-        self.tarball = self.stage('galaxy-build', self.galaxy_build)
+        self.tarball = self.stage('galaxy-build', self.galaxy_build,
+                                 always=self.wanted('galaxy-importer') or self.wanted('ee-builder'))
         if self.tarball:
             importer = self.stage('venv-importer', self.venvs.ensure, 'importer', python, always=True) if self.wanted('galaxy-importer') else None
             if importer:
@@ -873,7 +896,11 @@ class Harness:
             log('Work folder removed (KEEP_WORK=1 keeps it)')
         else:
             log('Logs: %s' % self.logs)
-        log('%d passed, %d failed' % (passed, failed))
+        result = '%d passed, %d failed' % (passed, failed)
+        with contextlib.suppress(OSError):
+            with open(os.path.join(self.home, 'last-result'), 'w', encoding='utf-8') as handle:
+                handle.write(result + '\n')
+        log(result)
         if not self.results:
             return 2
         return 1 if failed else 0
