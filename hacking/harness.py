@@ -169,7 +169,13 @@ def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True
             [str(c) for c in cmd], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         ) as proc:
-            timer = threading.Timer(timeout, _kill_group, (proc.pid,))
+            expired = threading.Event()
+
+            def expire():
+                expired.set()
+                _kill_group(proc.pid)
+
+            timer = threading.Timer(timeout, expire)
             timer.start()
             try:
                 for raw in proc.stdout:
@@ -185,9 +191,8 @@ def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True
                 _kill_group(proc.pid)
                 raise
             finally:
-                timed_out = not timer.is_alive() and proc.returncode is not None and proc.returncode < 0
                 timer.cancel()
-        if timed_out:
+        if expired.is_set():
             lines.append('\nTimed out after %d s: %s\n' % (timeout, cmd[0]))
             log(lines[-1].strip())
         return proc.returncode, ''.join(lines)
