@@ -702,8 +702,8 @@ class Harness:
         self.stage('changelog-lint', self.changelog_lint)
         for name, pattern in HOOKS:
             self.hook(name, pattern, python)
-        self.tarball = self.stage('galaxy-build', self.galaxy_build,
-                                 always=self.wanted('galaxy-importer') or self.wanted('ee-builder'))
+        needs_tarball = self.wanted('galaxy-importer') or self.wanted('ee-builder')
+        self.tarball = self.stage('galaxy-build', self.galaxy_build, always=needs_tarball)
         if self.tarball:
             importer = self.stage('venv-importer', self.venvs.ensure, 'importer', python, always=True) if self.wanted('galaxy-importer') else None
             if importer:
