@@ -651,9 +651,12 @@ class Harness:
             raise StageSkipped('no integration target in tests/integration/targets/')
         name = 'integration-' + line
         returncode, output = self.ansible_test(
-            venv, ['integration', '--local', '--python', version, '--requirements'], name)
-        ran = sorted(set(re.findall(r'Running (\S+) integration test role', output)))
+            venv, ['integration', '--local', '--python', version, '--requirements', '--continue-on-error'], name)
+        ran = sorted(set(re.findall(r'Running (\S+) integration test (?:role|script)', output)))
         if returncode != 0:
+            match = re.search(r'The (\d+) integration test\(s\) listed below \(out of (\d+)\) failed[^\n]*\n((?:[\w.-]+\n?)+)', output)
+            if match:
+                raise StageFailed('%s of %s targets failed: %s' % (match.group(1), match.group(2), ', '.join(match.group(3).split())))
             raise StageFailed('ansible-test integration exited %s after %d target(s)' % (returncode, len(ran)))
         if not ran:
             raise StageFailed('ansible-test integration ran no target')
