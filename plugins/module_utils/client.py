@@ -616,14 +616,7 @@ class ScalingoClient:
         or when the deadline of wait_for_operation has passed (the pause never goes beyond it)."""
         if retries >= self.max_retries:
             return False
-        delay = self._delay(retries, retry_after)
-        if self._deadline is not None:
-            remaining = self._deadline - time.monotonic()
-            if remaining <= 0:
-                return False
-            delay = min(delay, remaining)
-        self.sleep(delay)
-        return True
+        return self._sleep_until_deadline(self._delay(retries, retry_after)) is not None
 
     def _pause_rate_limited(self, throttled, retry_after):
         """Sleep before sending a request refused with 429 again; ``throttled`` is ``[refusals, seconds
@@ -633,15 +626,23 @@ class ScalingoClient:
         delay = self._delay(throttled[0], retry_after)
         if throttled[1] + delay > self.rate_limit_wait:
             return False
+        slept = self._sleep_until_deadline(delay)
+        if slept is None:
+            return False
+        throttled[0] += 1
+        throttled[1] += slept
+        return True
+
+    def _sleep_until_deadline(self, delay):
+        """Sleep ``delay`` seconds, cut at the deadline of wait_for_operation; the seconds slept, or None
+        without sleeping when that deadline has passed."""
         if self._deadline is not None:
             remaining = self._deadline - time.monotonic()
             if remaining <= 0:
-                return False
+                return None
             delay = min(delay, remaining)
         self.sleep(delay)
-        throttled[0] += 1
-        throttled[1] += delay
-        return True
+        return delay
 
     def _delay(self, retries, retry_after=None):
         """Seconds to sleep before retry number ``retries + 1``."""
