@@ -9,8 +9,8 @@ request log and from the timing callback benchmarks/callback_plugins/benchmark_t
 table, writes it as JSON (benchmarks/results/latest.json unless --output says otherwise), and
 stops the simulator by its PID.
 
-    python3 benchmarks/run.py            # full run (about 15 minutes: the rate-limited fleet alone
-                                         # takes 6 minutes by construction)
+    python3 benchmarks/run.py            # full run (about 13 minutes: the rate-limited fleet alone
+                                         # takes 5 minutes by construction)
     python3 benchmarks/run.py --quick    # small run for CI (about a minute); --smoke is the same
     make bench                           # the same as the first line; BENCH_ARGS='--quick'
 
