@@ -220,6 +220,14 @@ def pytest_counts(output):
     return ', '.join('%d %s' % (totals[w], w) for w in order if w in totals)
 
 
+def last_line(output, width=100):
+    """The last non-empty line of a command's output, shortened, for a stage's details."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    if not lines:
+        return ''
+    return lines[-1] if len(lines[-1]) <= width else lines[-1][:width - 3] + '...'
+
+
 def check(cmd, what, **kwargs):
     """Run cmd; raise StageFailed when it exits non-zero. Return its output."""
     returncode, output = run(cmd, **kwargs)
@@ -791,17 +799,18 @@ class Harness:
         docs = self.venvs.ensure('docs', python, tuple(extra))
         env = self.tools_env()
         env['PATH'] = os.pathsep.join([os.path.join(docs, 'bin'), env['PATH']])
-        check(['bash', scripts[0]], 'docs/build.sh', cwd=os.path.dirname(scripts[0]), env=env,
-              log_path=self.stage_log('docs-build'))
+        return last_line(check(['bash', scripts[0]], 'docs/build.sh', cwd=os.path.dirname(scripts[0]), env=env,
+                               log_path=self.stage_log('docs-build')))
 
     def hook_secret_scan(self, scripts, _python):
-        self.tools_run([venv_bin(self.tools, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan')
+        return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan'))
 
     def hook_fault_injection(self, _tests, _python):
         return self._pytest_hook('tests/faults', 'fault-injection')
 
     def hook_benchmark_smoke(self, scripts, _python):
-        self.tools_run([venv_bin(self.tools, 'python'), scripts[0], '--smoke'], 'benchmarks/run.py --smoke', 'benchmark-smoke')
+        return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0], '--smoke'],
+                                        'benchmarks/run.py --smoke', 'benchmark-smoke'))
 
     def _pytest_hook(self, path, name):
         returncode, output = run(
