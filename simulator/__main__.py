@@ -12,7 +12,7 @@ from .state import Config
 
 
 def _token(value):
-    token, _, email = value.partition("=")
+    token, dummy, email = value.partition("=")
     if not token:
         raise argparse.ArgumentTypeError("empty token")
     return token, email or DEFAULT_EMAIL

@@ -35,7 +35,7 @@ def parse_basic(header):
         decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    user, _, password = decoded.partition(":")
+    user, dummy, password = decoded.partition(":")
     return user, password
 
 
@@ -113,7 +113,7 @@ class Authority:
         """(email, token fingerprint) of an `Authorization: Bearer` header."""
         if not authorization:
             raise unauthorized("not authenticated")
-        scheme, _, value = authorization.partition(" ")
+        scheme, dummy, value = authorization.partition(" ")
         if scheme.lower() == "basic":
             return self._user_from_api_token(authorization)
         if scheme.lower() != "bearer":

@@ -47,7 +47,7 @@ class Stdin:
         with self._cond:
             if self._closed:
                 return False
-            data, eot, _ = data.partition(EOT)
+            data, eot, dummy = data.partition(EOT)
             if data:
                 self._chunks.append(data)
             if eot:

@@ -243,7 +243,7 @@ class Simulator:
             for name, display, default in catalog.REGIONS]})
 
     def users_self(self, req):
-        email, _ = self.authority.user_from_header(req.headers.get("Authorization"))
+        email, dummy = self.authority.user_from_header(req.headers.get("Authorization"))
         return Response(200, {"user": self.authority.user(email)})
 
     # -- admin -----------------------------------------------------------------------------------
@@ -319,7 +319,7 @@ class Simulator:
                 if wait is not None:
                     raise catalog.too_many_requests(wait)
             return handler(req, **{k: unquote(v) for k, v in match.groupdict().items() if v is not None})
-        if any(pattern.fullmatch(req.path) for _, pattern, _, _ in self.routes):
+        if any(pattern.fullmatch(req.path) for dummy, pattern, dummy, dummy in self.routes):
             raise ApiError(405, {"error": "method %s not allowed on %s" % (req.method, req.path)})
         if req.path.startswith("/v1/apps/"):
             raise not_found("app") if req.path.count("/") == 3 else ApiError(404, {"error": "not found"})

@@ -696,7 +696,7 @@ class Store:
 
     def kill(self, email, ref, container_id, body):
         with self.lock:
-            app, _, record = self._container(email, ref, container_id)
+            app, dummy, record = self._container(email, ref, container_id)
             signal = body.get("signal") if isinstance(body, dict) else None
             if signal not in catalog.SIGNALS:
                 raise invalid("signal", "should be one of %s" % ", ".join(catalog.SIGNALS))

@@ -130,7 +130,7 @@ class Attached:
             if not chunk:
                 break
             data += chunk
-        head, _, self.pending = data.partition(b"\r\n\r\n")
+        head, dummy, self.pending = data.partition(b"\r\n\r\n")
         self.status_line = head.split(b"\r\n")[0].decode()
         self.head = head.decode()
 

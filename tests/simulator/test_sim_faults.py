@@ -23,7 +23,7 @@ def test_fault_counts_and_method_filters(api, sim, app):
     sim.admin("POST", "/_sim/faults", {"method": "GET", "path_regex": r"^/v1/apps/[^/]+$", "count": 2,
                                        "status": 404, "body": {"resource": "app", "error": "not found"}})
     assert api.patch("/v1/apps/example-app", {"app": {"force_https": True}}).status_code == 200
-    for _ in range(2):
+    for dummy in range(2):
         response = api.get("/v1/apps/example-app")
         assert (response.status_code, response.json()) == (404, {"resource": "app", "error": "not found"})
     assert api.get("/v1/apps/example-app").status_code == 200
@@ -134,7 +134,7 @@ def test_region_disabled(api, sim):
 
 def test_rate_limit_sixty_first_request(api, sim):
     sim.admin("POST", "/_sim/config", {"rate_limit": 60})
-    statuses = [api.get("/v1/apps").status_code for _ in range(60)]
+    statuses = [api.get("/v1/apps").status_code for dummy in range(60)]
     assert statuses == [200] * 60
     response = api.get("/v1/apps")
     assert (response.status_code, response.text) == (429, "Retry later")
@@ -148,7 +148,7 @@ def test_rate_limit_sixty_first_request(api, sim):
 
 def test_rate_limit_window_slides(api, sim):
     sim.admin("POST", "/_sim/config", {"rate_limit": 2})
-    assert [api.get("/v1/apps").status_code for _ in range(3)] == [200, 200, 429]
+    assert [api.get("/v1/apps").status_code for dummy in range(3)] == [200, 200, 429]
     sim.admin("POST", "/_sim/reset")
     assert api.get("/v1/apps").status_code == 200
 

@@ -17,7 +17,7 @@ def run_attached(api, command, **extra):
 
 
 def run_and_read(api, command, stdin=b""):
-    _, url = run_attached(api, command)
+    dummy, url = run_attached(api, command)
     session = Attached(url, basic(api.bearer))
     assert session.status_line == "HTTP/1.1 200 OK"
     if stdin:
@@ -93,7 +93,7 @@ def test_attach_one_mebibyte_output_is_intact(api, app):
 
 
 def test_attach_requires_the_bearer_as_basic_password(api, app):
-    _, url = run_attached(api, "echo secret")
+    dummy, url = run_attached(api, "echo secret")
     for authorization in (None, basic("not-a-bearer"), "Bearer " + api.bearer):
         refused = Attached(url, authorization)
         assert refused.status_line == "HTTP/1.1 401 Unauthorized"
@@ -110,7 +110,7 @@ def test_attach_requires_the_bearer_as_basic_password(api, app):
 
 def test_inactivity_timeout_answers_408(api, sim, app):
     sim.admin("POST", "/_sim/config", {"attach_timeout": 0.5})
-    _, url = run_attached(api, "sleep 30")
+    dummy, url = run_attached(api, "sleep 30")
     started = time.monotonic()
     assert Attached(url, basic(api.bearer)).read_all() == b""
     assert time.monotonic() - started < 5
@@ -196,7 +196,7 @@ def test_kill_signals(api, app):
 
 def test_at_most_ten_one_offs_per_app(api, sim, app):
     sim.admin("POST", "/_sim/config", {"detached_duration": 30})
-    for _ in range(10):
+    for dummy in range(10):
         assert api.post("/v1/apps/example-app/run", {"command": "sleep 30", "detached": True}).status_code == 200
     response = api.post("/v1/apps/example-app/run", {"command": "sleep 30", "detached": True})
     assert response.status_code == 422
@@ -225,7 +225,7 @@ def test_failed_start_removes_the_one_off(api, sim, app):
 
 
 def test_faults_apply_to_wait(api, sim, app):
-    _, url = run_attached(api, "exit 4")
+    dummy, url = run_attached(api, "exit 4")
     assert Attached(url, basic(api.bearer)).read_all() == b""
     sim.admin("POST", "/_sim/faults", {"path_regex": "/wait$", "status": 502})
     assert requests.get(url + "/wait", auth=("", api.bearer)).status_code == 502
