@@ -553,7 +553,14 @@ class Handler(BaseHTTPRequestHandler):
             self._log(req, response.status, started, dropped=True)
             self._drop()
             return
-        self._send(response, head_only)
+        try:
+            self._send(response, head_only)
+        except OSError:
+            # the client went away (e.g. its timeout passed during a delay): the request was still
+            # processed, so it is logged, marked as an answer nobody received
+            self.close_connection = True
+            self._log(req, response.status, started, client_gone=True)
+            return
         self._log(req, response.status, started)
 
     def _answer(self, req, dispatch):

@@ -79,7 +79,8 @@ class Api:
     def request(self, method, path, **kwargs):
         headers = dict(kwargs.pop("headers", {}), Authorization="Bearer " + self.bearer)
         url = path if path.startswith("http") else self.base + path
-        return self.session.request(method, url, headers=headers, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return self.session.request(method, url, headers=headers, **kwargs)
 
     def get(self, path, **kwargs):
         return self.request("GET", path, **kwargs)

@@ -60,6 +60,20 @@ def test_delay_fault(api, sim):
     assert time.monotonic() - started >= 0.4
 
 
+def test_a_request_whose_client_gave_up_is_processed_and_logged(api, sim):
+    sim.admin("POST", "/_sim/faults", {"method": "POST", "path": "/v1/apps", "delay": 0.6})
+    with pytest.raises(requests.Timeout):
+        api.post("/v1/apps", {"app": {"name": "slow-create-app"}}, timeout=0.2)
+    deadline = time.monotonic() + 5
+    logged = []
+    while not logged and time.monotonic() < deadline:
+        time.sleep(0.1)
+        logged = [r for r in sim.admin("GET", "/_sim/requests")["requests"]
+                  if r["method"] == "POST" and r["path"] == "/v1/apps"]
+    assert len(logged) == 1 and logged[0]["status"] == 201
+    assert [a["name"] for a in api.get("/v1/apps").json()["apps"]] == ["slow-create-app"]
+
+
 def test_drop_before_processing(api, sim):
     sim.admin("POST", "/_sim/faults", {"method": "POST", "path": "/v1/apps", "drop": True})
     with pytest.raises(requests.ConnectionError):
