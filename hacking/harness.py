@@ -109,7 +109,6 @@ HOOKS = (
     ('molecule', 'roles/*/molecule/*/molecule.yml'),
     ('docs-build', 'docs/build.sh'),
     ('secret-scan', 'tests/secret_scan/run.py'),
-    ('fault-injection', 'tests/faults/test_*.py'),
     ('benchmark-smoke', 'benchmarks/run.py'),
 )
 
@@ -805,21 +804,9 @@ class Harness:
     def hook_secret_scan(self, scripts, _python):
         return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan'))
 
-    def hook_fault_injection(self, _tests, _python):
-        return self._pytest_hook('tests/faults', 'fault-injection')
-
     def hook_benchmark_smoke(self, scripts, _python):
         return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0], '--smoke'],
                                         'benchmarks/run.py --smoke', 'benchmark-smoke'))
-
-    def _pytest_hook(self, path, name):
-        returncode, output = run(
-            [venv_bin(self.tools, 'python'), '-m', 'pytest', '-p', 'no:cacheprovider', '-p', 'no:ansible', '-ra', path],
-            cwd=self.collection, env=self.tools_env(), log_path=self.stage_log(name))
-        counts = pytest_counts(output)
-        if returncode != 0:
-            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts) if counts else ''))
-        return counts
 
     def galaxy_build(self):
         dist = os.path.join(self.run_dir, 'dist')
