@@ -219,6 +219,16 @@ def pytest_counts(output):
     return ', '.join('%d %s' % (totals[w], w) for w in order if w in totals)
 
 
+def pytest_result(tool, returncode, output):
+    """The counts of a pytest run that passed; StageFailed naming the tool otherwise."""
+    counts = pytest_counts(output)
+    if returncode != 0:
+        raise StageFailed('%s exited %s%s' % (tool, returncode, (': ' + counts) if counts else ''))
+    if not counts:
+        raise StageFailed('%s ran no test' % tool)
+    return counts
+
+
 def last_line(output, width=100):
     """The last non-empty line of a command's output, shortened, for a stage's details."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
@@ -645,12 +655,7 @@ class Harness:
         name = 'units-' + line
         returncode, output = self.ansible_test(
             venv, ['units', '--local', '--python', version, '--requirements'], name)
-        counts = pytest_counts(output)
-        if returncode != 0:
-            raise StageFailed('ansible-test units exited %s%s' % (returncode, (': ' + counts) if counts else ''))
-        if not counts:
-            raise StageFailed('ansible-test units ran no test')
-        return counts
+        return pytest_result('ansible-test units', returncode, output)
 
     def integration(self, line, version, venv):
         targets = self.integration_targets()
@@ -747,12 +752,9 @@ class Harness:
             [venv_bin(self.tools, 'python'), '-m', 'pytest', '-p', 'no:cacheprovider', '-p', 'no:ansible',
              '-ra', 'tests/simulator'],
             cwd=self.collection, env=self.tools_env(), log_path=self.stage_log('simulator-pytest'))
-        counts = pytest_counts(output)
         if returncode == 5:
             raise StageSkipped('tests/simulator/ has no test')
-        if returncode != 0:
-            raise StageFailed('pytest exited %s%s' % (returncode, (': ' + counts) if counts else ''))
-        return counts
+        return pytest_result('pytest', returncode, output)
 
     def ansible_lint(self):
         self.tools_run([venv_bin(self.tools, 'ansible-lint'), '--offline', '--nocolor'], 'ansible-lint', 'ansible-lint')
