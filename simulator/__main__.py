@@ -28,6 +28,16 @@ def _fault(value):
     return spec
 
 
+def _setting(text):
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME=VALUE")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python3 -m simulator",
@@ -55,6 +65,8 @@ def parse_args(argv=None):
     parser.add_argument("--request-log", metavar="PATH", help="append every request as a JSON line")
     parser.add_argument("--fault", action="append", type=_fault, default=[], metavar="JSON",
                         help="inject a fault at start (same JSON as POST /_sim/faults), repeatable")
+    parser.add_argument("--set", action="append", type=_setting, default=[], metavar="NAME=VALUE",
+                        help="any setting of POST /_sim/config (JSON value, e.g. addon_duration=0.5), repeatable")
     parser.add_argument("--verbose", action="store_true", help="print one line per request on stderr")
     return parser.parse_args(argv)
 
@@ -65,6 +77,11 @@ def main(argv=None):
                     bearer_lifetime=max(1, args.bearer_lifetime), free_plan=args.free_plan,
                     never_deployed=args.never_deployed, detached_duration=max(0.0, args.detached_duration),
                     attach_timeout=max(0.1, args.attach_timeout))
+    try:
+        config.update(dict(args.set))
+    except Exception as error:  # ApiError: refused as POST /_sim/config would
+        sys.stderr.write("invalid --set: %s\n" % getattr(error, "body", error))
+        return 2
     try:
         sim = Simulator(config, dict(args.token or [(DEFAULT_TOKEN, DEFAULT_EMAIL)]), args.state_file,
                         args.request_log)

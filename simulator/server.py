@@ -15,59 +15,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import __version__, catalog
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN, Authority
-from .catalog import ApiError, bad_json, invalid, iso, not_found
+from .catalog import ApiError, invalid, iso, not_found
 from .state import Config, Store
+from .web import Request, Response  # noqa: F401 (Response is part of this module's interface)
+from .families import FAMILIES
 
 MAX_BODY = 10 * 2 ** 20
 LOGGED_HEADERS = ("User-Agent", "Content-Type", "Accept", "X-Dry-Run", "Authorization")
 MUTATING = ("POST", "PUT", "PATCH", "DELETE")
-
-
-class Response:
-    def __init__(self, status, body=None, headers=None):
-        self.status = status
-        self.body = body
-        self.headers = dict(headers or {})
-
-    def encode(self):
-        """(bytes, content type) of the body."""
-        if self.body is None:
-            return b"", None
-        if isinstance(self.body, (dict, list)):
-            return catalog.dumps(self.body).encode("utf-8"), "application/json; charset=utf-8"
-        if isinstance(self.body, bytes):
-            return self.body, "application/octet-stream"
-        text = str(self.body)
-        kind = "text/html" if text.lstrip().startswith("<html") else "text/plain"
-        return text.encode("utf-8"), kind + "; charset=utf-8"
-
-
-class Request:
-    def __init__(self, method, path, query, headers, body, base):
-        self.method, self.path, self.query, self.headers, self.body, self.base = (
-            method, path, query, headers, body, base)
-        self.email = None
-        self.token_id = None
-        self._json = None
-
-    def json(self):
-        """The JSON body (an object), {} when empty; 400 with the documented message otherwise."""
-        if self._json is None:
-            if not self.body.strip():
-                self._json = {}
-            else:
-                try:
-                    value = json.loads(self.body.decode("utf-8"))
-                except (ValueError, UnicodeDecodeError):
-                    raise bad_json(self.body)
-                if not isinstance(value, dict):
-                    raise bad_json(self.body)
-                self._json = value
-        return self._json
-
-    @property
-    def dry_run(self):
-        return (self.headers.get("X-Dry-Run") or "").strip().lower() in ("true", "1")
 
 
 class RateLimiter:
@@ -302,6 +257,10 @@ class Simulator:
             return Response(200, {"expired": self.authority.expire_all()})
         if (method, path) == ("GET", "/_sim/state"):
             return Response(200, store.snapshot())
+        for family in FAMILIES:
+            response = family.admin(self, req)
+            if response is not None:
+                return response
         raise ApiError(404, {"error": "no admin endpoint %s %s" % (method, path)})
 
     # -- dispatch --------------------------------------------------------------------------------
@@ -423,6 +382,8 @@ def _routes(sim):
         ("GET", "/v1/features/container_sizes", lambda req: Response(
             200, {"container_sizes": [dict(s) for s in catalog.CONTAINER_SIZES.values()]}), "regional"),
     ]
+    for family in FAMILIES:
+        table.extend(family.routes(sim))
     return [(method, re.compile(pattern), handler, kind) for method, pattern, handler, kind in table]
 
 

@@ -42,6 +42,11 @@ class Config:
     }
 
     def __init__(self, **values):
+        from .families import config_fields  # here: family modules may import this one
+        families = config_fields()
+        self.FIELDS = dict(Config.FIELDS, **{key: kind for key, (kind, dummy) in families.items()})
+        for key, (dummy, default) in families.items():
+            setattr(self, key, default)
         self.rate_limit = 60
         self.operation_duration = 3.0
         self.bearer_lifetime = 3600
@@ -119,6 +124,7 @@ class Store:
         self.operations = {}    # operation id -> operation record
         self.one_offs = {}      # container id -> OneOff
         self.runs = {}          # attach id -> OneOff
+        self.extra = {}         # family name -> data outside the app records (see families.py)
 
     # -- persistence -----------------------------------------------------------------------------
     def _state(self):

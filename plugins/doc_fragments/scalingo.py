@@ -78,7 +78,8 @@ seealso:
     link: https://developers.scalingo.com/
 """
 
-    # Options of the modules that wait for an operation (scale, restart, one-off)
+    # Options of the modules that wait for an operation or an asynchronous job (scale, restart, one-off, addon,
+    # deployment, ...)
     WAIT = r"""
 options:
   wait:
@@ -97,6 +98,30 @@ options:
     description:
       - Seconds between two polls of the operation when O(wait=true).
       - The API allows 60 requests per minute; keep it at a few seconds.
+    type: float
+    default: 2
+"""
+
+    # The wait options of the modules that never wait (app, app_info, ...): accepted so that module_defaults
+    # for the action group can set them for every module
+    WAIT_UNUSED = r"""
+options:
+  wait:
+    description:
+      - Common option of the collection's modules; this module has nothing to wait for and ignores it.
+      - Accepted so that C(module_defaults) for C(group/scalingo.cloud.scalingo) can set it for every module.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Common option of the collection's modules; this module has nothing to wait for and ignores it.
+      - Accepted so that C(module_defaults) for C(group/scalingo.cloud.scalingo) can set it for every module.
+    type: int
+    default: 300
+  poll_interval:
+    description:
+      - Common option of the collection's modules; this module has nothing to wait for and ignores it.
+      - Accepted so that C(module_defaults) for C(group/scalingo.cloud.scalingo) can set it for every module.
     type: float
     default: 2
 """

@@ -13,7 +13,9 @@ A module is::
     def main():
         run_module(dict(name=dict(type="str", required=True)), main_logic)
 
-Modules that wait for operations pass ``dict(scalingo_argument_spec(wait=True), ...)``.
+Every module accepts the common options (connection and wait options), so that ``module_defaults`` for the
+action group can set any of them; a module that waits longer by default overrides ``wait_timeout`` in its
+own argument spec.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -27,6 +29,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
     DEFAULT_REGION,
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
+    ScalingoAPIError,
     ScalingoClient,
     ScalingoError,
     scrub,
@@ -34,9 +37,15 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import region_error, url_error
 
 
-def scalingo_argument_spec(wait=False):
-    """Common options (see the doc fragment scalingo.cloud.scalingo), plus the wait options when ``wait``."""
-    spec = dict(
+# Options that every module accepts (doc fragments scalingo.cloud.scalingo and scalingo.cloud.scalingo.wait, or
+# scalingo.cloud.scalingo.wait_unused for the modules that never wait): module_defaults can set them for the group.
+COMMON_OPTIONS = ("api_token", "region", "api_url", "auth_url", "validate_certs", "timeout", "bearer_cache",
+                  "wait", "wait_timeout", "poll_interval")
+
+
+def scalingo_argument_spec():
+    """The common options (COMMON_OPTIONS): connection options and wait options."""
+    return dict(
         api_token=dict(type="str", no_log=True, fallback=(env_fallback, ["SCALINGO_API_TOKEN"])),
         region=dict(type="str", default=DEFAULT_REGION, fallback=(env_fallback, ["SCALINGO_REGION"])),
         api_url=dict(type="str", fallback=(env_fallback, ["SCALINGO_API_URL"])),
@@ -44,14 +53,10 @@ def scalingo_argument_spec(wait=False):
         validate_certs=dict(type="bool", default=True),
         timeout=dict(type="float", default=30),
         bearer_cache=dict(type="bool", default=True, fallback=(env_fallback, ["SCALINGO_BEARER_CACHE"])),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+        poll_interval=dict(type="float", default=2),
     )
-    if wait:
-        spec.update(
-            wait=dict(type="bool", default=True),
-            wait_timeout=dict(type="int", default=300),
-            poll_interval=dict(type="float", default=2),
-        )
-    return spec
 
 
 def common_option_errors(params):
@@ -133,11 +138,47 @@ class AnsibleScalingo:
         return self.client.wait_for_operation(
             location, timeout=self.params.get("wait_timeout", 300), interval=self.params.get("poll_interval", 2))
 
+    def app_missing_in_check_mode(self, error, app):
+        """True, with a warning, when ``error`` is the API's 404 for ``app`` in check mode.
+
+        A playbook that creates an app and then configures it must pass ``--check``: the modules that act on
+        an app report what they would do instead of failing on an app that an earlier task would create. A
+        real run still fails on a missing app (the caller re-raises when this returns False)."""
+        if not (self.check_mode and isinstance(error, ScalingoAPIError) and error.status == 404
+                and error.resource == "app"):
+            return False
+        self.module.warn("app %s does not exist (yet): check mode reports what would be done to it once an "
+                         "earlier task has created it; a real run fails if it still does not exist" % app)
+        return True
+
+    def operation_result(self, app, operation):
+        """An operation in the one shape every module returns (see operation_result)."""
+        return operation_result(self.client, app, operation)
+
     make_diff = staticmethod(make_diff)
 
 
+OPERATION_KEYS = ("id", "url", "type", "status", "error", "created_at", "finished_at")
+
+
+def operation_result(client, app, operation):
+    """The shape in which every module returns an operation: OPERATION_KEYS, None where unknown.
+
+    ``operation`` is the API's operation (a dict), a reference ``{"id", "url"}`` (not waited for), a bare id,
+    or None (nothing started: None is returned). ``url`` is always on the configured API base."""
+    if operation is None:
+        return None
+    if not isinstance(operation, dict):
+        operation = dict(id=operation)
+    result = dict((key, operation.get(key)) for key in OPERATION_KEYS)
+    if result["id"] and not result["url"]:
+        result["url"] = client.operation_url(app, result["id"])
+    return result
+
+
 def run_module(argument_spec, main, **module_kwargs):
-    """Build the AnsibleModule (common spec + argument_spec, check mode supported), check requests and
+    """Build the AnsibleModule (common options + ``argument_spec``, which may override a common option's
+    default, check mode supported), check requests and
     the common options, then call ``main(scalingo)``; a ScalingoError becomes a structured failure."""
     spec = scalingo_argument_spec()
     spec.update(argument_spec)

@@ -59,7 +59,6 @@ EOT = b"\x04"
 CHUNK = 65536
 HEAD_LIMIT = 65536
 ERROR_BODY_LIMIT = 4096
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEAD_END = re.compile(br"\r?\n\r?\n")
 _STATUS_LINE = re.compile(r"^HTTP/\d(?:\.\d)?\s+(\d{3})(?:\s+(.*))?$")
 ATTACH_HINTS = {
@@ -92,29 +91,6 @@ class OneOffInactivityError(OneOffError):
 
 
 # ---------------------------------------------------------------- input rules
-
-def env_errors(env, option="env"):
-    """Messages for ``env`` entries the API cannot take; they name the variable, never its value."""
-    errors = []
-    for name in sorted(env or {}, key=str):
-        value = env[name]
-        if not isinstance(name, str) or not ENV_NAME.match(name):
-            errors.append("%s: %r is not a valid environment variable name: letters, digits and underscores, "
-                          "not starting with a digit" % (option, name))
-        elif value is None or isinstance(value, (dict, list, tuple)):
-            errors.append("%s: the value of %s must be a string (or a number or boolean)" % (option, name))
-    return errors
-
-
-def env_strings(env):
-    """``env`` with every value turned into the string the container sees (booleans as true/false)."""
-    result = {}
-    for name, value in (env or {}).items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        result[name] = value if isinstance(value, str) else str(value)
-    return result
-
 
 # ------------------------------------------------------------------ API calls
 

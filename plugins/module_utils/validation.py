@@ -158,3 +158,52 @@ def _type_containers(name, amount):
     if amount == 1:
         return "%s (%s-1)" % (name, name)
     return "%s (%s-1 to %s-%d)" % (name, name, name, amount)
+
+
+# ------------------------------------------------------------- environment variables
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ENV_NAME_MAX = 64
+ENV_VALUE_MAX = 8192
+
+
+def env_errors(env, option="env", max_name=None, max_value=None):
+    """Messages for ``env`` entries (a dict name -> value) the API cannot take; they name the variable and the
+    rule, never the value. Values may be strings, numbers or booleans (see env_strings)."""
+    errors = []
+    for name in sorted(env or {}, key=str):
+        value = env[name]
+        if not isinstance(name, str) or not ENV_NAME.fullmatch(name):
+            errors.append("%s: %r is not a valid environment variable name: letters, digits and underscores, "
+                          "not starting with a digit" % (option, name))
+        elif max_name and len(name) > max_name:
+            errors.append("%s: the name %s is %d characters long; the platform takes at most %d"
+                          % (option, name, len(name), max_name))
+        elif value is None or isinstance(value, (dict, list, tuple)):
+            errors.append("%s: the value of %s must be a string (or a number or boolean)" % (option, name))
+        elif max_value and len(env_string(value)) > max_value:
+            errors.append("%s: the value of %s is %d characters long; the platform takes at most %d"
+                          % (option, name, len(env_string(value)), max_value))
+    return errors
+
+
+def env_string(value):
+    """The string a variable holds for a YAML value: booleans as true/false, numbers as written."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else str(value)
+
+
+def env_strings(env):
+    """``env`` with every value turned into the string the platform stores (see env_string)."""
+    return dict((name, env_string(value)) for name, value in (env or {}).items())
+
+
+def env_pair_errors(env, secret_env, options=("env", "secret_env"), **limits):
+    """env_errors of a plain and a secret dict, plus the names given in both (an error: which value wins?)."""
+    errors = env_errors(env, options[0], **limits) + env_errors(secret_env, options[1], **limits)
+    both = sorted(set(env or {}) & set(secret_env or {}), key=str)
+    if both:
+        errors.append("%s and %s: %s given in both; give each variable once, in %s when its value is a secret"
+                      % (options[0], options[1], ", ".join(str(n) for n in both), options[1]))
+    return errors

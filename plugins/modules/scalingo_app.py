@@ -109,6 +109,7 @@ seealso:
     link: https://developers.scalingo.com/apps
 extends_documentation_fragment:
   - scalingo.cloud.scalingo
+  - scalingo.cloud.scalingo.wait_unused
   - scalingo.cloud.scalingo.attributes
 attributes:
   check_mode:

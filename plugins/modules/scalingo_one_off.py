@@ -330,13 +330,11 @@ rc:
   sample: 0
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module, scalingo_argument_spec
+from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import offered_size_errors
 from ansible_collections.scalingo.cloud.plugins.module_utils.one_off import (
     OneOffError,
     container_label,
-    env_errors,
-    env_strings,
     find_container,
     list_containers,
     run_attached,
@@ -344,12 +342,16 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.one_off import (
     stop,
     wait_gone,
 )
-from ansible_collections.scalingo.cloud.plugins.module_utils.validation import app_name_error, container_size_error
+from ansible_collections.scalingo.cloud.plugins.module_utils.validation import (
+    app_name_error,
+    container_size_error,
+    env_errors,
+    env_strings,
+)
 
 MIRRORED = ("stdout", "stdout_lines", "rc")
 
 ARGUMENT_SPEC = dict(
-    scalingo_argument_spec(wait=True),
     app=dict(type="str", required=True),
     state=dict(type="str", default="present", choices=["present", "stopped"]),
     command=dict(type="str"),

@@ -122,10 +122,7 @@ operation:
       sample: done
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import (
-    run_module,
-    scalingo_argument_spec,
-)
+from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
     read_formation,
@@ -175,7 +172,6 @@ def main_logic(scalingo):
 
 def main():
     run_module(dict(
-        scalingo_argument_spec(wait=True),
         app=dict(type="str", required=True),
         scope=dict(type="list", elements="str", default=[]),
         wait_for_idle=dict(type="bool", default=False),

@@ -209,10 +209,7 @@ operation:
       sample: done
 """
 
-from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import (
-    run_module,
-    scalingo_argument_spec,
-)
+from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
 from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
@@ -311,7 +308,6 @@ def main_logic(scalingo):
 
 def main():
     run_module(dict(
-        scalingo_argument_spec(wait=True),
         app=dict(type="str", required=True),
         containers=dict(type="list", elements="dict", required=True, options=dict(
             name=dict(type="str", required=True),

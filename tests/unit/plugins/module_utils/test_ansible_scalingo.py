@@ -11,11 +11,14 @@ import pytest
 
 from ansible_collections.scalingo.cloud.plugins.module_utils import ansible_scalingo
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import (
+    COMMON_OPTIONS,
     make_diff,
+    operation_result,
     run_module,
     scalingo_argument_spec,
 )
-from ansible_collections.scalingo.cloud.tests.unit.utils import API_TOKEN
+from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError, ScalingoClient
+from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE, API_TOKEN, API_URL
 
 OPERATION = "https://api.osc-fr1.scalingo.com/v1/apps/my-app/operations/op-1"
 
@@ -36,8 +39,7 @@ class AppModule:
 
     @classmethod
     def main(cls):
-        run_module(dict(scalingo_argument_spec(wait=True), name=dict(type="str", required=True),
-                        location=dict(type="str")), cls.logic)
+        run_module(dict(name=dict(type="str", required=True), location=dict(type="str")), cls.logic)
 
 
 def app_answer(api, **extra):
@@ -196,10 +198,62 @@ def test_cache_warning_is_forwarded(api, run_module, tmp_path, monkeypatch):
 def test_argument_spec():
     common = scalingo_argument_spec()
     assert set(common) == {"api_token", "region", "api_url", "auth_url", "validate_certs", "timeout",
-                           "bearer_cache"}
+                           "bearer_cache", "wait", "wait_timeout", "poll_interval"}
+    assert set(common) == set(COMMON_OPTIONS)
     assert common["api_token"]["no_log"] is True
     assert common["api_token"]["fallback"][1] == ["SCALINGO_API_TOKEN"]
-    assert set(scalingo_argument_spec(wait=True)) - set(common) == {"wait", "wait_timeout", "poll_interval"}
+
+
+def test_operation_result_has_one_shape(api):
+    client = ScalingoClient(API_TOKEN, api_url=API_URL, bearer_cache=False)
+    keys = {"id", "url", "type", "status", "error", "created_at", "finished_at"}
+    url = API_BASE + "/apps/my-app/operations/op-1"
+    full = operation_result(client, "my-app", {"id": "op-1", "type": "scale", "status": "done", "extra": 1,
+                                               "created_at": "2026-01-01T00:00:00Z"})
+    assert set(full) == keys and full["url"] == url and full["status"] == "done" and full["finished_at"] is None
+    reference = operation_result(client, "my-app", {"id": "op-1", "url": "https://elsewhere/op-1"})
+    assert set(reference) == keys and reference["url"] == "https://elsewhere/op-1" and reference["status"] is None
+    bare = operation_result(client, "my-app", "op-1")
+    assert set(bare) == keys and bare["id"] == "op-1" and bare["url"] == url
+    assert operation_result(client, "my-app", None) is None
+    assert api.calls() == []
+
+
+class ScaleLike:
+    """Reads the formation of an app, as modules acting on an app do, tolerating a missing app in check mode."""
+
+    @staticmethod
+    def logic(scalingo):
+        app = scalingo.module.params["app"]
+        try:
+            scalingo.client.get("/apps/%s/containers" % app)
+        except ScalingoAPIError as error:
+            if not scalingo.app_missing_in_check_mode(error, app):
+                raise
+            scalingo.exit(True, predicted=True)
+        scalingo.exit(False, predicted=False)
+
+    @classmethod
+    def main(cls):
+        run_module(dict(app=dict(type="str", required=True)), cls.logic)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_app_missing_in_check_mode(api, run_module, check_mode):
+    api.add("GET", "/apps/new-app/containers", status=404, json={"resource": "app", "error": "not found"})
+    result = run_module(ScaleLike, {"app": "new-app"}, check_mode=check_mode)
+    if check_mode:
+        assert result["failed"] is False and result["changed"] is True and result["predicted"] is True
+        assert len(result["warnings"]) == 1 and "app new-app does not exist (yet)" in result["warnings"][0]
+    else:
+        assert result["failed"] is True and result["failure"]["status"] == 404
+    assert [(c.method, c.path) for c in api.calls()] == [("GET", "/v1/apps/new-app/containers")]
+
+
+def test_other_404_fails_in_check_mode(api, run_module):
+    api.add("GET", "/apps/new-app/containers", status=404, json={"error": "not found"})
+    result = run_module(ScaleLike, {"app": "new-app"}, check_mode=True)
+    assert result["failed"] is True and not result.get("warnings")
 
 
 def test_make_diff():

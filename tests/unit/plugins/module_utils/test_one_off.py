@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-from ansible_collections.scalingo.cloud.plugins.module_utils import one_off
+from ansible_collections.scalingo.cloud.plugins.module_utils import one_off, validation
 from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoClient
 from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE, API_TOKEN
 
@@ -170,8 +170,8 @@ def big_output(size):
 
 
 def test_env_errors_name_the_variable_never_the_value():
-    errors = one_off.env_errors({"GOOD_1": "s3cret-value", "1BAD": "s3cret-value", "BAD-NAME": "x",
-                                 "NESTED": {"a": "s3cret-value"}, "NONE": None, "_OK": 3})
+    errors = validation.env_errors({"GOOD_1": "s3cret-value", "1BAD": "s3cret-value", "BAD-NAME": "x",
+                                    "NESTED": {"a": "s3cret-value"}, "NONE": None, "_OK": 3})
     assert errors == [
         "env: '1BAD' is not a valid environment variable name: letters, digits and underscores, not starting "
         "with a digit",
@@ -181,13 +181,13 @@ def test_env_errors_name_the_variable_never_the_value():
         "env: the value of NONE must be a string (or a number or boolean)",
     ]
     assert "s3cret-value" not in " ".join(errors)
-    assert one_off.env_errors(None) == []
+    assert validation.env_errors(None) == []
 
 
 def test_env_strings():
-    assert one_off.env_strings({"A": "x", "B": 3, "C": True, "D": False, "E": 1.5}) == {
+    assert validation.env_strings({"A": "x", "B": 3, "C": True, "D": False, "E": 1.5}) == {
         "A": "x", "B": "3", "C": "true", "D": "false", "E": "1.5"}
-    assert one_off.env_strings(None) == {}
+    assert validation.env_strings(None) == {}
 
 
 def test_container_label_and_lookup():

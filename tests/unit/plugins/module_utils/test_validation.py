@@ -7,6 +7,7 @@ __metaclass__ = type
 
 import pytest
 
+from ansible_collections.scalingo.cloud.plugins.module_utils import validation
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import (
     app_name_error,
     is_loopback,
@@ -72,3 +73,23 @@ def test_url_error(value, validate_certs, expected):
 def test_region_error():
     assert region_error("osc-fr1") is None
     assert region_error("osc_fr1") == "region: 'osc_fr1' is not a valid region name: lowercase letters, digits and hyphens, like osc-fr1"
+
+
+def test_env_pair_errors_name_the_variable_and_the_rule_never_the_value():
+    errors = validation.env_pair_errors(
+        {"PLAIN": "a", "BOTH": "s3cret", "LONG": "x" * 9, "N" * 65: "v", "BAD\n": "v"},
+        {"BOTH": "s3cret", "TOKEN": "s3cret"}, max_name=64, max_value=8)
+    assert errors == [
+        "env: 'BAD\\n' is not a valid environment variable name: letters, digits and underscores, not starting "
+        "with a digit",
+        "env: the value of LONG is 9 characters long; the platform takes at most 8",
+        "env: the name %s is 65 characters long; the platform takes at most 64" % ("N" * 65),
+        "env and secret_env: BOTH given in both; give each variable once, in secret_env when its value is a secret",
+    ]
+    assert not any("s3cret" in error for error in errors)
+    assert validation.env_pair_errors(None, None) == []
+
+
+def test_env_strings_are_what_the_platform_stores():
+    assert validation.env_strings({"A": 2, "B": True, "C": False, "D": 1.5, "E": "x"}) == {
+        "A": "2", "B": "true", "C": "false", "D": "1.5", "E": "x"}
