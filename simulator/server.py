@@ -291,8 +291,8 @@ def _routes(sim):
     def app_response(status, app, req):
         return Response(status, {"app": store.app_view(app, req.base)})
 
-    def create(req, parent=None):
-        app = store.create_app(req.email, req.json(), req.dry_run, parent_ref=parent)
+    def create(req, parent=None, dry_run=None):
+        app = store.create_app(req.email, req.json(), req.dry_run if dry_run is None else dry_run, parent_ref=parent)
         with store.lock:
             return app_response(201, app, req)
 
@@ -377,7 +377,9 @@ def _routes(sim):
             200, store.operation_view(req.email, app, op)), "regional"),
         ("GET", app + "/child_apps", lambda req, app: Response(
             200, store.child_apps(req.email, app, req.base, req.query)), "regional"),
-        ("POST", app + "/child_apps", lambda req, app: create(req, parent=app), "regional"),
+        # The documentation never says that X-Dry-Run is honoured here: modelled pessimistically, it is ignored
+        # (the child app is created), so that a client relying on it would show.
+        ("POST", app + "/child_apps", lambda req, app: create(req, parent=app, dry_run=False), "regional"),
         ("GET", app + "/autoscalers", lambda req, app: Response(200, store.autoscalers(req.email, app)), "regional"),
         ("GET", "/v1/features/container_sizes", lambda req: Response(
             200, {"container_sizes": [dict(s) for s in catalog.CONTAINER_SIZES.values()]}), "regional"),

@@ -338,10 +338,15 @@ class Store:
     def create_app(self, email, body, dry_run=False, parent_ref=None, seed=None):
         """Create an app (or a child app of `parent_ref`); returns the record (not stored if dry)."""
         with self.lock:
-            parent = self.app_for(None if seed else email, parent_ref) if parent_ref is not None else None
             payload = body.get("app") if isinstance(body, dict) else None
             if not isinstance(payload, dict):
                 raise invalid("app", "missing field")
+            if parent_ref is None and payload.get("parent_id") is not None:
+                # POST /apps with parent_id (the official clients' form) creates a child app too
+                if not isinstance(payload["parent_id"], str) or not payload["parent_id"]:
+                    raise invalid("parent_id", "should be a non-empty string")
+                parent_ref = payload["parent_id"]
+            parent = self.app_for(None if seed else email, parent_ref) if parent_ref is not None else None
             maximum = catalog.CHILD_APP_NAME_MAX if parent else catalog.APP_NAME_MAX
             name = payload.get("name")
             errors = catalog.check_app_name(name, maximum)

@@ -34,6 +34,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
     ScalingoError,
     scrub,
 )
+from ansible_collections.scalingo.cloud.plugins.module_utils.operations import operation_result
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import region_error, url_error
 
 
@@ -156,24 +157,6 @@ class AnsibleScalingo:
         return operation_result(self.client, app, operation)
 
     make_diff = staticmethod(make_diff)
-
-
-OPERATION_KEYS = ("id", "url", "type", "status", "error", "created_at", "finished_at")
-
-
-def operation_result(client, app, operation):
-    """The shape in which every module returns an operation: OPERATION_KEYS, None where unknown.
-
-    ``operation`` is the API's operation (a dict), a reference ``{"id", "url"}`` (not waited for), a bare id,
-    or None (nothing started: None is returned). ``url`` is always on the configured API base."""
-    if operation is None:
-        return None
-    if not isinstance(operation, dict):
-        operation = dict(id=operation)
-    result = dict((key, operation.get(key)) for key in OPERATION_KEYS)
-    if result["id"] and not result["url"]:
-        result["url"] = client.operation_url(app, result["id"])
-    return result
 
 
 def run_module(argument_spec, main, **module_kwargs):

@@ -15,12 +15,17 @@ def app_path(name):
     return "/apps/%s" % name
 
 
+def read_app(client, name):
+    """The app named ``name`` (``GET /apps/{name}``); the API's 404 raises ScalingoAPIError."""
+    body = client.get(app_path(name)).json or {}
+    return body.get("app") if isinstance(body.get("app"), dict) else body
+
+
 def find_app(client, name):
     """The app named ``name`` (``GET /apps/{name}``), or None when the API answers 404."""
     try:
-        body = client.get(app_path(name)).json or {}
+        return read_app(client, name)
     except ScalingoAPIError as error:
         if error.status == 404:
             return None
         raise
-    return body.get("app") if isinstance(body.get("app"), dict) else body

@@ -59,8 +59,13 @@ def formation_map(formation):
 
 def busy_reason(error):
     """The API's reason (such as ``is scaling``) when ``error`` refuses a request because the app is busy
-    with another operation (422 ``{"errors": {"app": ["is scaling"]}}``), else None."""
-    if not isinstance(error, ScalingoAPIError) or error.status != 422:
+    with another operation, else None: a 422 ``{"errors": {"app": ["is scaling"]}}``, or a 409 Conflict
+    ``{"error": "..."}`` (the other form the official Go client knows for an app with a running operation)."""
+    if not isinstance(error, ScalingoAPIError):
+        return None
+    if error.status == 409:
+        return "answers 409 Conflict (%s)" % error.reason if error.reason else "answers 409 Conflict"
+    if error.status != 422:
         return None
     for message in (error.errors or {}).get("app") or []:
         if str(message).startswith("is "):

@@ -54,6 +54,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
     error_reason,
     scrub,
 )
+from ansible_collections.scalingo.cloud.plugins.module_utils.operations import operation_result
 
 EOT = b"\x04"
 CHUNK = 65536
@@ -105,6 +106,18 @@ def start(client, app, command, env=None, size=None, detached=False):
     if size:
         body["size"] = size
     return client.post(_app_path(app) + "/run", json=body).json or {}
+
+
+def container_view(container):
+    """The container of a run answer as results show it: without the embedded app and without the pricing of
+    its ``container_size``, so that a failure shows the message and the output first."""
+    if not isinstance(container, dict):
+        return {}
+    view = dict((key, value) for key, value in container.items() if key != "app")
+    if isinstance(view.get("container_size"), dict):
+        view["container_size"] = dict((key, value) for key, value in view["container_size"].items()
+                                      if "price" not in key and "pricing" not in key)
+    return view
 
 
 def container_label(container):
@@ -422,14 +435,14 @@ def decode_output(data):
 
 
 def _attach_url(client, app, answer, deadline, wait_timeout, interval):
-    """The attach URL from the done start-one-off operation; the older run answer, without an operation,
-    gives it directly."""
+    """``(attach URL, final start-one-off operation)``; the older run answer, without an operation, gives the
+    URL directly (the operation is then None)."""
     if answer.get("operation"):
         location = client.operation_url(app, str(answer["operation"]))
     elif answer.get("operation_url"):
         location = answer["operation_url"]  # the client rebuilds it on the configured API base
     elif answer.get("attach_url"):
-        return answer["attach_url"]
+        return answer["attach_url"], None
     else:
         raise OneOffError("the platform answered the run request without an operation or an attach URL", "start")
     timeout = wait_timeout
@@ -447,7 +460,7 @@ def _attach_url(client, app, answer, deadline, wait_timeout, interval):
     url = (operation.get("start_one_off_data") or {}).get("attach_url")
     if not url:
         raise OneOffError("the start-one-off operation ended without an attach URL", "start")
-    return url
+    return url, operation
 
 
 def _stop_after_failure(client, app, container, message):
@@ -472,11 +485,15 @@ def run_attached(client, app, command, env=None, size=None, stdin=None, run_time
     started_at, begin = _now(), time.monotonic()
     deadline = begin + run_timeout if run_timeout else None
     answer = start(client, app, command, env=env, size=size, detached=False)
-    result = dict(container=answer.get("container") or {}, operation=answer.get("operation"))
+    result = dict(container=container_view(answer.get("container")),
+                  operation=operation_result(client, app, answer.get("operation")))
     output = bytearray()
     ended = False
     try:
-        attach_url = _attach_url(client, app, answer, deadline, wait_timeout, interval)
+        attach_url, operation = _attach_url(client, app, answer, deadline, wait_timeout, interval)
+        if operation is not None:
+            result["operation"] = operation_result(client, app, dict(operation, id=operation.get("id") or
+                                                                     answer.get("operation")))
         data, complete = attach(client, attach_url, stdin=stdin, deadline=deadline, output=output)
         ended = True
         rc = exit_status(client, attach_url, deadline)
@@ -507,8 +524,8 @@ def run_detached(client, app, command, env=None, size=None, wait=False, wait_tim
     """Start ``command`` detached; with ``wait``, poll ``/ps`` until the container has left it.
     Returns ``{container, operation, detached: true, finished}`` (the API gives no exit status)."""
     answer = start(client, app, command, env=env, size=size, detached=True)
-    result = dict(container=answer.get("container") or {}, operation=answer.get("operation"),
-                  detached=True, finished=False)
+    result = dict(container=container_view(answer.get("container")),
+                  operation=operation_result(client, app, answer.get("operation")), detached=True, finished=False)
     if wait and result["container"].get("id"):
         result["finished"] = wait_gone(client, app, result["container"]["id"], wait_timeout, interval)
         if not result["finished"]:

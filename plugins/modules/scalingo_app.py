@@ -96,9 +96,12 @@ options:
       - When not set, the owner is not managed.
     type: str
 notes:
-  - In check mode, creating an app sends the real creation request with the header C(X-Dry-Run=true). Scalingo
-    validates it without creating anything, so a name already taken, a missing payment method or a missing parent
-    fails the check run exactly as it would fail the real run. The module returns the app predicted from the answer.
+  - In check mode, creating an app sends the real creation request with the header C(X-Dry-Run=true) to
+    C(POST /apps), the endpoint whose dry run the API documents (a child app is then sent there with the
+    C(parent_id) of O(parent), read first). Scalingo validates it without creating anything, so a name already
+    taken or a missing payment method fails the check run exactly as it would fail the real run. The module returns
+    the app predicted from the answer. A parent that does not exist (yet) gives a warning in check mode, since an
+    earlier task may create it; the real run fails on it.
   - In check mode, updates, transfers, renames and deletions send no write request; the module returns the app as
     it would be after the run.
   - With O(state=absent), only O(name) is used; the settings, O(owner) and the creation options are ignored.
@@ -215,12 +218,40 @@ diff:
              router_logs: true, stack_id: st-4f3ab3b4, project_id: pr-82a3cac5, owner: user@example.com}
     after: {name: my-shop-production, state: present, force_https: true, sticky_session: false,
             router_logs: true, stack_id: st-4f3ab3b4, project_id: pr-82a3cac5, owner: user@example.com}
+failure:
+  description:
+    - What failed, when the task failed because of an API answer, a network error or a timeout; the same text as
+      C(msg), in fields. Never a token or a secret value.
+  returned: failure
+  type: dict
+  contains:
+    status:
+      description: HTTP status of the API answer, when there was one.
+      type: int
+      sample: 422
+    method:
+      description: HTTP method of the request that failed.
+      type: str
+      sample: POST
+    path:
+      description: Path of the request that failed.
+      type: str
+      sample: /v1/apps
+    errors:
+      description: Field errors of the API answer (field name to messages).
+      type: dict
+      sample: {name: ["has already been taken"]}
+    outcome_unknown:
+      description: V(true) when a write may have reached the platform before the connection failed (it is never repeated).
+      type: bool
+      sample: false
 """
 
 import copy
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
-from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path, find_app
+from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path, find_app, read_app
+from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import app_name_error, email_error
 
 SETTINGS = ("force_https", "sticky_session", "router_logs", "stack_id", "project_id")
@@ -302,16 +333,22 @@ def answered_app(response, fallback):
 
 def create(scalingo, params):
     """Create the app (a dry run in check mode); returns the app the API answers or predicts."""
-    name = params["name"]
-    if params["parent"] is not None:
-        path, fields = "/apps/%s/child_apps" % params["parent"], {}
-    else:
-        path = "/apps"
-        fields = dict((key, params[key]) for key in CREATION if params[key] is not None)
-    body = {"app": dict(fields, name=name)}
-    headers = {"X-Dry-Run": "true"} if scalingo.check_mode else None
-    response = scalingo.client.post(path, json=body, headers=headers)
+    name, parent = params["name"], params["parent"]
+    fields = {} if parent is not None else dict((key, params[key]) for key in CREATION if params[key] is not None)
     predicted = predict(dict(name=name), dict((k, v) for k, v in fields.items() if k in SETTINGS))
+    if not scalingo.check_mode:
+        path = "/apps" if parent is None else app_path(parent) + "/child_apps"
+        return answered_app(scalingo.client.post(path, json={"app": dict(fields, name=name)}), predicted)
+    if parent is not None:
+        # X-Dry-Run is documented for POST /apps only: the dry run of a child app goes there with the parent's
+        # id, as the official clients create child apps (never to child_apps, which might create it).
+        try:
+            fields = dict(parent_id=read_app(scalingo.client, parent)["id"])
+        except ScalingoAPIError as error:
+            if not scalingo.app_missing_in_check_mode(error, parent):
+                raise
+            return dict(predicted, parent_app_name=parent)
+    response = scalingo.client.post("/apps", json={"app": dict(fields, name=name)}, headers={"X-Dry-Run": "true"})
     return answered_app(response, predicted)
 
 

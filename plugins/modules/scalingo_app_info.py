@@ -155,6 +155,33 @@ scalingo_app_info:
       owner: {id: 54100245736f7563d5000000, username: john, email: user@example.com}
       project: {id: pr-82a3cac5-9b25-473e-b33d-6272b87e636f, name: my-shop}
       formation: [{name: web, amount: 2, size: M}]
+failure:
+  description:
+    - What failed, when the task failed because of an API answer, a network error or a timeout; the same text as
+      C(msg), in fields. Never a token or a secret value.
+  returned: failure
+  type: dict
+  contains:
+    status:
+      description: HTTP status of the API answer, when there was one.
+      type: int
+      sample: 403
+    method:
+      description: HTTP method of the request that failed.
+      type: str
+      sample: GET
+    path:
+      description: Path of the request that failed.
+      type: str
+      sample: /v1/apps/my-app
+    errors:
+      description: Field errors of the API answer (field name to messages).
+      type: dict
+      sample: {}
+    outcome_unknown:
+      description: V(true) when a write may have reached the platform before the connection failed (it is never repeated).
+      type: bool
+      sample: false
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module

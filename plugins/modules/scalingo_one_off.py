@@ -11,7 +11,8 @@ module: scalingo_one_off
 short_description: Run a command in a one-off container of a Scalingo app, or stop a running one-off
 version_added: 0.1.0
 description:
-  - Runs O(command) in a one-off container of the app, in the environment of the app plus O(env), like
+  - Runs O(command) in a one-off container of the app, in the environment of the app plus O(env) and
+    O(secret_env), like
     C(scalingo run). Typical uses are database migrations and administrative tasks of a deployment playbook.
   - By default the run is B(attached), like M(ansible.builtin.command) - the module streams the output of the
     command, waits for its end, returns its output and exit status, and fails when the exit status is not zero
@@ -42,16 +43,26 @@ options:
         directory of the app.
       - Required with O(state=present). An empty or blank command is refused.
       - The command is never repeated in failure messages; the module arguments still show it, so keep secrets
-        in O(env) rather than in the command.
+        in O(secret_env) rather than in the command.
     type: str
   env:
     description:
-      - Environment variables given to the command, in addition to those of the app.
+      - Environment variables given to the command, in addition to those of the app, whose values are not
+        secret (such as V(WEB_CONCURRENCY=2)); they show in the module arguments at high verbosity.
       - Names are letters, digits and underscores, not starting with a digit. Numbers and booleans are passed
         as strings (V(true)/V(false)).
-      - The values are treated as secrets (C(no_log)) - Ansible hides them in the results, including in the
-        output of the command, where any occurrence of a value is masked.
+      - Put secret values in O(secret_env) instead.
     type: dict
+  secret_env:
+    description:
+      - Environment variables given to the command whose values are secrets, merged with O(env) into the same
+        request. A name given in both O(env) and O(secret_env) is refused.
+      - The values are C(no_log) - Ansible masks every occurrence of each value in the whole result, including
+        in the output of the command. A short value (like V(2)) would then mask the digits of ids and dates
+        everywhere in the result, so give such values in O(env).
+      - Same name rules as O(env).
+    type: dict
+    version_added: 0.2.0
   size:
     description:
       - Size of the one-off container, like V(S), V(M), V(L), V(XL) or V(2XL).
@@ -119,7 +130,9 @@ notes:
     platform, which may be C(\r\n). RV(stdout_lines) splits it into lines.
   - The platform runs attached commands with a terminal, so standard error is merged into RV(stdout).
   - At most 10 one-off containers can run at the same time per app.
-  - In check mode, nothing is sent; the module reports a change and what it would run. With O(state=stopped), the
+  - In check mode, the app is read (one request, so that a missing app is noticed) and nothing is run; the module
+    reports a change and what it would run. An app that does not exist (yet) gives a warning instead of a
+    failure in check mode, for playbooks that create it in an earlier task. With O(state=stopped), the
     containers of the app are read to report whether the container would be stopped.
 seealso:
   - module: scalingo.cloud.scalingo_app_info
@@ -139,7 +152,8 @@ attributes:
     description: Can run in check mode and return the changed status and what it would run, without running it.
     support: full
     details:
-      - Nothing is sent for a run. With O(state=stopped), the running containers are read, nothing is stopped.
+      - For a run, the app is read and nothing is run. With O(state=stopped), the running containers are read,
+        nothing is stopped.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: partial
@@ -169,6 +183,8 @@ EXAMPLES = r"""
     command: python manage.py migrate --noinput
     env:
       DJANGO_SETTINGS_MODULE: shop.settings.production
+      WEB_CONCURRENCY: 2
+    secret_env:
       SENTRY_DSN: "{{ vault_sentry_dsn }}"
     size: L
     run_timeout: 1200
@@ -236,8 +252,9 @@ scalingo_one_off:
   contains:
     container:
       description:
-        - The one-off container, as the API returned it when the run was requested, or, with O(state=stopped),
-          as the list of running containers showed it (V(null) when it was not running).
+        - The one-off container, as the API returned it when the run was requested (without the embedded app
+          and the prices of its C(container_size)), or, with O(state=stopped), as the list of running containers
+          showed it (V(null) when it was not running).
       returned: always
       type: dict
       sample:
@@ -249,10 +266,37 @@ scalingo_one_off:
         created_at: "2015-02-17T22:10:32.692+01:00"
     operation:
       description:
-        - Id of the C(start-one-off) operation, V(null) when the platform gave none.
+        - The C(start-one-off) operation, in the shape every module of the collection returns operations,
+          V(null) when the platform gave none.
+        - Before 0.2.0 this was the id alone; it is now RV(scalingo_one_off.operation.id).
       returned: when a run was requested
-      type: str
-      sample: 675bf2409307d58e1b1bc595
+      type: dict
+      contains:
+        id:
+          description: Operation ID.
+          type: str
+          sample: 675bf2409307d58e1b1bc595
+        url:
+          description: URL of the operation resource, on the configured API base.
+          type: str
+          sample: https://api.osc-fr1.scalingo.com/v1/apps/my-app/operations/675bf2409307d58e1b1bc595
+        type:
+          description: Operation type, when it was read (attached runs).
+          type: str
+          sample: start-one-off
+        status:
+          description: Status, when it was read (attached runs), else V(null).
+          type: str
+          sample: done
+        error:
+          description: The error text of an operation that failed, else V(null).
+          type: str
+        created_at:
+          description: When the operation started, when it was read.
+          type: str
+        finished_at:
+          description: When the operation ended, when it was read.
+          type: str
     stdout:
       description: The output of the command (standard output and standard error, as the platform's terminal merges them).
       returned: attached runs
@@ -307,7 +351,7 @@ scalingo_one_off:
       type: str
       sample: M
     env_names:
-      description: The names of the O(env) variables that would be given (never their values).
+      description: The names of the O(env) and O(secret_env) variables that would be given (never their values).
       returned: check mode, O(state=present)
       type: list
       elements: str
@@ -328,9 +372,38 @@ rc:
   returned: attached runs that ended
   type: int
   sample: 0
+failure:
+  description:
+    - What failed, when the task failed because of an API answer, a network error, a timeout or the one-off itself;
+      the same text as C(msg), in fields. Never a token or a secret value.
+  returned: failure
+  type: dict
+  contains:
+    status:
+      description: HTTP status of the API answer, when there was one.
+      type: int
+      sample: 422
+    method:
+      description: HTTP method of the request that failed.
+      type: str
+      sample: POST
+    path:
+      description: Path of the request that failed.
+      type: str
+      sample: /v1/apps/my-app/run
+    errors:
+      description: Field errors of the API answer (field name to messages).
+      type: dict
+      sample: {command: ["can't be blank"]}
+    stage:
+      description: Where an attached run failed (V(start), V(attach), V(exit_status), V(wait)).
+      type: str
+      sample: attach
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
+from ansible_collections.scalingo.cloud.plugins.module_utils.apps import read_app
+from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import offered_size_errors
 from ansible_collections.scalingo.cloud.plugins.module_utils.one_off import (
     OneOffError,
@@ -345,7 +418,7 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.one_off import (
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import (
     app_name_error,
     container_size_error,
-    env_errors,
+    env_pair_errors,
     env_strings,
 )
 
@@ -355,7 +428,8 @@ ARGUMENT_SPEC = dict(
     app=dict(type="str", required=True),
     state=dict(type="str", default="present", choices=["present", "stopped"]),
     command=dict(type="str"),
-    env=dict(type="dict", no_log=True),
+    env=dict(type="dict"),
+    secret_env=dict(type="dict", no_log=True),
     size=dict(type="str"),
     detached=dict(type="bool", default=False),
     stdin=dict(type="str"),
@@ -375,7 +449,7 @@ def input_errors(params):
         return [error for error in errors if error]
     if not (params["command"] or "").strip():
         errors.append("command: required with state=present, and must not be empty or blank")
-    errors.extend(env_errors(params["env"]))
+    errors.extend(env_pair_errors(params["env"], params["secret_env"]))
     errors.append(container_size_error(params["size"]))
     if params["detached"]:
         if params["stdin"] is not None:
@@ -398,7 +472,7 @@ def fail_run(scalingo, error):
 
 def run_command(scalingo, params):
     client = scalingo.client
-    env = env_strings(params["env"])
+    env = env_strings(dict(params["env"] or {}, **(params["secret_env"] or {})))
     if params["detached"]:
         result = run_detached(client, params["app"], params["command"], env=env, size=params["size"],
                               wait=params["wait"], wait_timeout=params["wait_timeout"],
@@ -416,11 +490,19 @@ def run_command(scalingo, params):
 
 
 def check_run(scalingo, params):
+    """Check mode: read the app (a missing app fails as a real run would, unless an earlier task would create
+    it), run nothing, report what would run."""
+    try:
+        read_app(scalingo.client, params["app"])
+    except ScalingoAPIError as error:
+        if not scalingo.app_missing_in_check_mode(error, params["app"]):
+            raise
     mode = "detached" if params["detached"] else "attached"
+    names = sorted(set(params["env"] or {}) | set(params["secret_env"] or {}))
     scalingo.exit(changed=True, msg="check mode: the command would run %s in a one-off container of %s"
                   % (mode, params["app"]),
                   scalingo_one_off=dict(container=None, command=params["command"], detached=params["detached"],
-                                        size=params["size"], env_names=sorted(params["env"] or {})))
+                                        size=params["size"], env_names=names))
 
 
 def stop_container(scalingo, params):

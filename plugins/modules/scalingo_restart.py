@@ -42,6 +42,8 @@ attributes:
     support: full
     details:
       - Reads the formation to check O(scope), sends no restart request, and reports what would restart.
+      - An app that does not exist (yet) gives a warning instead of a failure, for playbooks that create it in an
+        earlier task.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in
       diff mode.
@@ -84,23 +86,46 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+scalingo_restart:
+  description:
+    - What the restart covers (or would cover, in check mode).
+  returned: success
+  type: dict
+  contains:
+    scope:
+      description: The scope sent with the restart request; empty means every container.
+      type: list
+      elements: str
+      sample: [web, worker-1]
+    restarted:
+      description:
+        - Names of the containers that restart (or would restart, in check mode).
+        - Empty in check mode when the app does not exist yet.
+      type: list
+      elements: str
+      sample: [web-1, web-2, worker-1]
 scope:
-  description: The scope sent with the restart request; empty means every container.
+  description:
+    - Same as RV(scalingo_restart.scope), at the top level as before 0.2.0.
+    - Deprecated, will be removed in 1.0.0; use RV(scalingo_restart.scope).
   returned: success
   type: list
   elements: str
   sample: [web, worker-1]
 restarted:
-  description: Names of the containers that restart (or would restart, in check mode).
+  description:
+    - Same as RV(scalingo_restart.restarted), at the top level as before 0.2.0.
+    - Deprecated, will be removed in 1.0.0; use RV(scalingo_restart.restarted).
   returned: success
   type: list
   elements: str
   sample: [web-1, web-2, worker-1]
 operation:
   description:
-    - The restart operation, when one was started (not in check mode).
-    - With O(wait=true), the final operation as the API returns it (status V(done)).
-    - With O(wait=false), only its RV(operation.id) and RV(operation.url), to follow it later.
+    - The restart operation, when one was started (not in check mode), in the shape every module of the
+      collection returns operations.
+    - With O(wait=true), the final operation (status V(done)); with O(wait=false), RV(operation.id) and
+      RV(operation.url) to follow it later, the other fields V(null).
   returned: when an operation was started
   type: dict
   contains:
@@ -109,7 +134,7 @@ operation:
       type: str
       sample: 52fd2357356330032b080000
     url:
-      description: URL of the operation resource (with O(wait=false)).
+      description: URL of the operation resource, on the configured API base.
       type: str
       sample: https://api.osc-fr1.scalingo.com/v1/apps/my-app/operations/52fd2357356330032b080000
     type:
@@ -120,10 +145,49 @@ operation:
       description: Final status (with O(wait=true)).
       type: str
       sample: done
+    error:
+      description: Error text of an operation that failed, else V(null).
+      type: str
+    created_at:
+      description: When the operation started (with O(wait=true)).
+      type: str
+      sample: "2026-01-01T10:00:00.000Z"
+    finished_at:
+      description: When the operation ended (with O(wait=true)).
+      type: str
+      sample: "2026-01-01T10:00:05.000Z"
+failure:
+  description:
+    - What failed, when the task failed because of an API answer, a network error or a timeout; the same text as
+      C(msg), in fields. Never a token or a secret value.
+  returned: failure
+  type: dict
+  contains:
+    status:
+      description: HTTP status of the API answer, when there was one.
+      type: int
+      sample: 422
+    method:
+      description: HTTP method of the request that failed.
+      type: str
+      sample: POST
+    path:
+      description: Path of the request that failed.
+      type: str
+      sample: /v1/apps/my-app/restart
+    errors:
+      description: Field errors of the API answer (field name to messages).
+      type: dict
+      sample: {app: ["is scaling"]}
+    outcome_unknown:
+      description: V(true) when a write may have reached the platform before the connection failed (it is never repeated).
+      type: bool
+      sample: false
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
 from ansible_collections.scalingo.cloud.plugins.module_utils.apps import app_path
+from ansible_collections.scalingo.cloud.plugins.module_utils.client import ScalingoAPIError
 from ansible_collections.scalingo.cloud.plugins.module_utils.formation import (
     read_formation,
     run_operation,
@@ -156,15 +220,26 @@ def main_logic(scalingo):
     if errors:
         scalingo.fail("; ".join(errors))
 
-    formation = read_formation(scalingo.client, app)
+    try:
+        formation = read_formation(scalingo.client, app)
+    except ScalingoAPIError as error:
+        if not scalingo.app_missing_in_check_mode(error, app):
+            raise
+        exit_restart(scalingo, scope, [])
     errors = scope_errors(scope, formation)
     if errors:
         scalingo.fail("; ".join(errors), scalingo_formation=formation)
-    result = dict(scope=scope, restarted=restarted_containers(formation, scope))
+    restarted = restarted_containers(formation, scope)
     if scalingo.check_mode:
-        scalingo.exit(changed=True, **result)
+        exit_restart(scalingo, scope, restarted)
 
     dummy, operation = run_operation(scalingo.client, app, app_path(app) + "/restart", dict(scope=scope), params)
+    exit_restart(scalingo, scope, restarted, scalingo.operation_result(app, operation))
+
+
+def exit_restart(scalingo, scope, restarted, operation=None):
+    """Exit (always changed: a restart is an action) with scalingo_restart and the deprecated top-level keys."""
+    result = dict(scalingo_restart=dict(scope=scope, restarted=restarted), scope=scope, restarted=restarted)
     if operation is not None:
         result["operation"] = operation
     scalingo.exit(changed=True, **result)

@@ -79,6 +79,8 @@ attributes:
     details:
       - Reads the formation (and the autoscalers when something must change) but sends no scale request;
         returns the predicted formation.
+      - An app that does not exist (yet) gives a warning instead of a failure, and the predicted formation is
+        the one given, for playbooks that create the app in an earlier task.
   diff_mode:
     description: Will return details on what has changed (or possibly needs changing in check mode), when in
       diff mode.
@@ -155,7 +157,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-scalingo_formation:
+scalingo_scale:
   description:
     - The container types of the app after the run, each with its amount and size.
     - In check mode, the predicted formation.
@@ -182,12 +184,24 @@ scalingo_formation:
     - name: worker
       amount: 1
       size: S
+scalingo_formation:
+  description:
+    - Same as RV(scalingo_scale), the name of this result before 0.2.0.
+    - Deprecated, will be removed in 1.0.0; use RV(scalingo_scale).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - name: web
+      amount: 2
+      size: M
 operation:
   description:
-    - The scale operation, when one was started (not in check mode, not when nothing changed, not for an
-      app that was never deployed).
-    - With O(wait=true), the final operation as the API returns it (status V(done)).
-    - With O(wait=false), only its RV(operation.id) and RV(operation.url), to follow it later.
+    - The scale operation, when one was started (not in check mode and not when nothing changed, nor for an
+      app that was never deployed), in the shape every module of the
+      collection returns operations.
+    - With O(wait=true), the final operation (status V(done)); with O(wait=false), RV(operation.id) and
+      RV(operation.url) to follow it later, the other fields V(null).
   returned: when an operation was started
   type: dict
   contains:
@@ -196,7 +210,7 @@ operation:
       type: str
       sample: 52fd2357356330032b080000
     url:
-      description: URL of the operation resource (with O(wait=false)).
+      description: URL of the operation resource, on the configured API base.
       type: str
       sample: https://api.osc-fr1.scalingo.com/v1/apps/my-app/operations/52fd2357356330032b080000
     type:
@@ -207,6 +221,44 @@ operation:
       description: Final status (with O(wait=true)).
       type: str
       sample: done
+    error:
+      description: Error text of an operation that failed, else V(null).
+      type: str
+    created_at:
+      description: When the operation started (with O(wait=true)).
+      type: str
+      sample: "2026-01-01T10:00:00.000Z"
+    finished_at:
+      description: When the operation ended (with O(wait=true)).
+      type: str
+      sample: "2026-01-01T10:00:05.000Z"
+failure:
+  description:
+    - What failed, when the task failed because of an API answer, a network error or a timeout; the same text as
+      C(msg), in fields. Never a token or a secret value.
+  returned: failure
+  type: dict
+  contains:
+    status:
+      description: HTTP status of the API answer, when there was one.
+      type: int
+      sample: 422
+    method:
+      description: HTTP method of the request that failed.
+      type: str
+      sample: POST
+    path:
+      description: Path of the request that failed.
+      type: str
+      sample: /v1/apps/my-app/scale
+    errors:
+      description: Field errors of the API answer (field name to messages).
+      type: dict
+      sample: {app: ["is restarting"]}
+    outcome_unknown:
+      description: V(true) when a write may have reached the platform before the connection failed (it is never repeated).
+      type: bool
+      sample: false
 """
 
 from ansible_collections.scalingo.cloud.plugins.module_utils.ansible_scalingo import run_module
@@ -272,12 +324,17 @@ def main_logic(scalingo):
     if errors:
         scalingo.fail("; ".join(errors))
 
-    current = read_formation(scalingo.client, app)
+    try:
+        current = read_formation(scalingo.client, app)
+    except ScalingoAPIError as error:
+        if not scalingo.app_missing_in_check_mode(error, app):
+            raise
+        current = []
     changes = wanted_changes(current, params["containers"], params["exclusive"])
     after = predict(current, changes)
     diff = dict(before=formation_map(current), after=formation_map(after))
     if not changes:
-        scalingo.exit(changed=False, diff=diff, scalingo_formation=current)
+        exit_formation(scalingo, False, diff, current)
     unknown = sorted(set(change["name"] for change in changes) - set(item["name"] for item in current))
     if unknown:
         scalingo.module.warn("container type %s is not in the formation of app %s (%s); the API decides whether "
@@ -286,24 +343,31 @@ def main_logic(scalingo):
     errors = offered_size_errors(scalingo.client, [("containers[%d].size" % index, item.get("size"))
                                                    for index, item in enumerate(params["containers"])])
     if errors:
-        scalingo.fail("; ".join(errors), scalingo_formation=current)
-    check_autoscalers(scalingo, app, changes)
+        scalingo.fail("; ".join(errors), scalingo_scale=current)
     if scalingo.check_mode:
-        scalingo.exit(changed=True, diff=diff, scalingo_formation=after)
+        if current:  # an app that does not exist yet has no autoscaler
+            check_autoscalers(scalingo, app, changes)
+        exit_formation(scalingo, True, diff, after)
+    check_autoscalers(scalingo, app, changes)
 
     try:
         response, operation = run_operation(scalingo.client, app, app_path(app) + "/scale", dict(containers=changes),
                                             params)
     except ScalingoAPIError as error:
         if error.status == 400 and NO_CHANGE in str(error.reason):
-            scalingo.exit(changed=False, diff=dict(before=diff["before"], after=diff["before"]),
-                          scalingo_formation=current)
+            exit_formation(scalingo, False, dict(before=diff["before"], after=diff["before"]), current)
         raise
     formation = normalize_formation((response.json or {}).get("containers")) or after
-    result = dict(scalingo_formation=formation)
+    exit_formation(scalingo, True, dict(before=diff["before"], after=formation_map(formation)), formation,
+                   operation=scalingo.operation_result(app, operation))
+
+
+def exit_formation(scalingo, changed, diff, formation, operation=None):
+    """Exit with the formation under scalingo_scale and its deprecated alias scalingo_formation."""
+    result = dict(scalingo_scale=formation, scalingo_formation=formation)
     if operation is not None:
         result["operation"] = operation
-    scalingo.exit(changed=True, diff=dict(before=diff["before"], after=formation_map(formation)), **result)
+    scalingo.exit(changed=changed, diff=diff, **result)
 
 
 def main():

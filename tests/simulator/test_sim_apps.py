@@ -220,6 +220,28 @@ def test_child_app_documented_example(api):
     assert (missing.status_code, missing.json()) == (404, {"resource": "app", "error": "not found"})
 
 
+def test_child_app_through_apps_with_parent_id_honours_dry_run(api):
+    parent = api.create_app("example-parent-app")
+    dry = api.post("/v1/apps", {"app": {"name": "example-child-app", "parent_id": parent["id"]}},
+                   headers={"X-Dry-Run": "true"})
+    assert dry.status_code == 201 and dry.json()["app"]["parent_app_name"] == "example-parent-app"
+    assert api.get("/v1/apps/example-child-app").status_code == 404
+    created = api.post("/v1/apps", {"app": {"name": "example-child-app", "parent_id": "example-parent-app"}})
+    assert created.status_code == 201 and created.json()["app"]["parent_app_name"] == "example-parent-app"
+    missing = api.post("/v1/apps", {"app": {"name": "example-child-two", "parent_id": "no-such-parent"}},
+                       headers={"X-Dry-Run": "true"})
+    assert (missing.status_code, missing.json()) == (404, {"resource": "app", "error": "not found"})
+
+
+def test_child_apps_endpoint_ignores_dry_run(api):
+    """The documentation never says X-Dry-Run is honoured on child_apps: the simulator assumes the worst."""
+    api.create_app("example-parent-app")
+    response = api.post("/v1/apps/example-parent-app/child_apps", {"app": {"name": "example-child-app"}},
+                        headers={"X-Dry-Run": "true"})
+    assert response.status_code == 201
+    assert api.get("/v1/apps/example-child-app").status_code == 200
+
+
 def test_child_apps_list_is_paginated(api):
     api.create_app("example-parent-app")
     for index in range(5):

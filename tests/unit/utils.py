@@ -162,3 +162,11 @@ def run_module(module, args, check_mode=False, diff=False):
     finally:
         cls.exit_json, cls.fail_json, cls.warn = saved
     raise AssertionError("the module returned without calling exit_json or fail_json")
+
+
+OPERATION_KEYS = ("id", "url", "type", "status", "error", "created_at", "finished_at")
+
+
+def shaped_operation(operation, url):
+    """An operation as the modules return it: every key of the one shape, None where ``operation`` has none."""
+    return dict(((key, operation.get(key)) for key in OPERATION_KEYS if key != "url"), url=url)

@@ -432,7 +432,9 @@ def test_run_attached_follows_the_operation_on_the_configured_api(api, client, s
     ]
     assert endpoint.inputs == [b"y\n\x04"]
     assert result["stdout"] == "migrated\r\n" and result["stdout_lines"] == ["migrated"]
-    assert result["rc"] == 0 and result["container"] == CONTAINER and result["operation"] == "op-1"
+    assert result["rc"] == 0 and result["container"] == CONTAINER
+    assert result["operation"]["id"] == "op-1" and result["operation"]["status"] == "done"
+    assert result["operation"]["url"] == API_BASE + "/apps/my-app/operations/op-1"
     assert result["duration"] >= 0 and result["started_at"].endswith("Z") and result["finished_at"].endswith("Z")
 
 
@@ -538,7 +540,9 @@ def test_run_attached_start_wait_timeout_stops_the_container(api, client, clock)
 def test_run_detached_returns_at_once(api, client):
     api.add("POST", "/apps/my-app/run", json={"container": CONTAINER, "operation": "op-2"})
     result = one_off.run_detached(client, APP, "rake import", size="XL")
-    assert result == dict(container=CONTAINER, operation="op-2", detached=True, finished=False)
+    assert result == dict(container=CONTAINER, detached=True, finished=False, operation=dict(
+        id="op-2", url=API_BASE + "/apps/my-app/operations/op-2", type=None, status=None, error=None,
+        created_at=None, finished_at=None))
     assert api.calls()[0].json == {"command": "rake import", "env": {}, "size": "XL", "detached": True}
     assert len(api.calls()) == 1
 

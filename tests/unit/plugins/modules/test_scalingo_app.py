@@ -213,27 +213,41 @@ def test_create_child_app_then_syncs_stack_and_project(api, run_module):
     assert calls[2].json == {"app": {"stack_id": "st-new", "project_id": OTHER_PROJECT}}
 
 
-def test_check_mode_create_child_app_sends_a_dry_run(api, run_module):
+def test_check_mode_create_child_app_sends_a_dry_run_to_apps_with_parent_id(api, run_module):
     child = app(name="my-shop-review-42", parent_app_name="my-shop-staging")
     api.add("GET", "/apps/my-shop-review-42", status=404, json=NOT_FOUND)
-    api.add("POST", "/apps/my-shop-staging/child_apps", status=201, json={"app": child})
+    api.add("GET", "/apps/my-shop-staging", json={"app": app(name="my-shop-staging", id="parent-id-1")})
+    api.add("POST", "/apps", status=201, json={"app": child})
     result = run(run_module, check_mode=True, name="my-shop-review-42", parent="my-shop-staging")
     assert result["changed"] is True
     assert result["scalingo_app"] == child
     calls = api.calls()
-    assert len(calls) == 2
-    assert calls[1].headers["X-Dry-Run"] == "true"
+    assert summary(calls) == [("GET", "/v1/apps/my-shop-review-42"), ("GET", "/v1/apps/my-shop-staging"),
+                              ("POST", "/v1/apps")]
+    assert calls[2].headers["X-Dry-Run"] == "true"
+    assert calls[2].json == {"app": {"name": "my-shop-review-42", "parent_id": "parent-id-1"}}
+    assert not any("child_apps" in call.path for call in calls)
 
 
-@pytest.mark.parametrize("check_mode", [True, False])
-def test_create_child_app_of_a_missing_parent_fails(api, run_module, check_mode):
+def test_create_child_app_of_a_missing_parent_fails(api, run_module):
     api.add("GET", "/apps/my-shop-review-42", status=404, json=NOT_FOUND)
     api.add("POST", "/apps/my-shop-staging/child_apps", status=404, json=NOT_FOUND)
-    result = run(run_module, check_mode=check_mode, name="my-shop-review-42", parent="my-shop-staging")
+    result = run(run_module, name="my-shop-review-42", parent="my-shop-staging")
     assert result["failed"] is True
     assert "POST /v1/apps/my-shop-staging/child_apps (404)" in result["msg"]
     assert result["failure"]["status"] == 404
     assert len(api.calls()) == 2
+
+
+def test_check_mode_child_app_of_a_parent_created_earlier_warns(api, run_module):
+    api.add("GET", "/apps/my-shop-review-42", status=404, json=NOT_FOUND)
+    api.add("GET", "/apps/my-shop-staging", status=404, json=NOT_FOUND)
+    result = run(run_module, check_mode=True, name="my-shop-review-42", parent="my-shop-staging")
+    assert result["failed"] is False and result["changed"] is True
+    assert result["scalingo_app"]["name"] == "my-shop-review-42"
+    assert result["scalingo_app"]["parent_app_name"] == "my-shop-staging"
+    assert len(result["warnings"]) == 1 and "app my-shop-staging does not exist (yet)" in result["warnings"][0]
+    assert summary(api.calls()) == [("GET", "/v1/apps/my-shop-review-42"), ("GET", "/v1/apps/my-shop-staging")]
 
 
 # ------------------------------------------------------------ existing app

@@ -74,20 +74,52 @@ def test_errors_are_all_reported_at_once(api, one_off):
 
 # ------------------------------------------------------------------ check mode
 
-def test_check_mode_sends_nothing_and_says_what_would_run(api, one_off):
-    result = one_off(check_mode=True, command="rake db:migrate", env={"DB_PASSWORD": SECRET}, size="L")
+def given_app(api):
+    api.add("GET", "/apps/my-app", json={"app": {"id": "app-1", "name": APP}})
+
+
+def test_check_mode_reads_the_app_and_says_what_would_run(api, one_off):
+    given_app(api)
+    result = one_off(check_mode=True, command="rake db:migrate", env={"WORKERS": 2},
+                     secret_env={"DB_PASSWORD": SECRET}, size="L")
     assert not result["failed"]
     assert result["changed"] is True
     assert result["scalingo_one_off"] == dict(container=None, command="rake db:migrate", detached=False, size="L",
-                                              env_names=["DB_PASSWORD"])
+                                              env_names=["DB_PASSWORD", "WORKERS"])
     assert result["msg"] == "check mode: the command would run attached in a one-off container of my-app"
     assert SECRET not in str(result)
-    assert api.all_calls() == []
+    assert requests_of(api) == [("GET", "/apps/my-app", None)]
+    assert result["warnings"] == []
 
 
 def test_check_mode_detached(api, one_off):
+    given_app(api)
     result = one_off(check_mode=True, command="rake import", detached=True, wait=True)
     assert result["changed"] is True and result["scalingo_one_off"]["detached"] is True
+    assert [c.method for c in api.calls()] == ["GET"]
+
+
+def test_check_mode_on_an_app_a_play_creates_warns(api, one_off):
+    api.add("GET", "/apps/my-app", status=404, json={"resource": "app", "error": "not found"})
+    result = one_off(check_mode=True, command="rake db:migrate")
+    assert not result["failed"] and result["changed"] is True
+    assert len(result["warnings"]) == 1 and "app my-app does not exist (yet)" in result["warnings"][0]
+    assert requests_of(api) == [("GET", "/apps/my-app", None)]
+
+
+def test_missing_app_fails_a_real_run(api, one_off):
+    api.add("POST", "/apps/my-app/run", status=404, json={"resource": "app", "error": "not found"})
+    result = one_off(command="rake db:migrate")
+    assert result["failed"] and result["failure"]["status"] == 404
+    assert [c.method for c in api.calls()] == ["POST"]
+
+
+def test_a_name_in_env_and_secret_env_is_refused_before_any_request(api, one_off):
+    result = one_off(command="true", env={"PASSWORD": "x"}, secret_env={"PASSWORD": SECRET})
+    assert result["failed"]
+    assert result["msg"] == ("env and secret_env: PASSWORD given in both; give each variable once, in secret_env "
+                             "when its value is a secret")
+    assert SECRET not in str(result)
     assert api.all_calls() == []
 
 
@@ -96,8 +128,8 @@ def test_check_mode_detached(api, one_off):
 def test_attached_run_returns_output_and_rc(api, one_off, server):
     endpoint = server(output=b"== migrating ==\r\ndone\r\n")
     accepted(api, endpoint)
-    result = one_off(command="rake db:migrate", env={"DB_PASSWORD": SECRET, "WORKERS": 2, "VERBOSE": True},
-                     size="L", stdin="yes\n")
+    result = one_off(command="rake db:migrate", env={"WORKERS": 2, "VERBOSE": True},
+                     secret_env={"DB_PASSWORD": SECRET}, size="L", stdin="yes\n")
     assert not result["failed"], result["msg"]
     assert result["changed"] is True
     assert requests_of(api) == [
@@ -110,7 +142,9 @@ def test_attached_run_returns_output_and_rc(api, one_off, server):
     one = result["scalingo_one_off"]
     assert one["stdout"] == "== migrating ==\r\ndone\r\n"
     assert one["stdout_lines"] == ["== migrating ==", "done"]
-    assert one["rc"] == 0 and one["container"] == CONTAINER and one["operation"] == "op-1"
+    assert one["rc"] == 0 and one["container"] == CONTAINER
+    assert one["operation"] == dict(id="op-1", url=API_BASE + "/apps/my-app/operations/op-1", type="start-one-off",
+                                    status="done", error=None, created_at=None, finished_at=None)
     assert set(one) == {"container", "operation", "stdout", "stdout_lines", "rc", "started_at", "finished_at",
                         "duration"}
     assert (result["stdout"], result["stdout_lines"], result["rc"]) == (one["stdout"], one["stdout_lines"], 0)
@@ -198,20 +232,36 @@ def test_a_size_the_region_offers_beyond_the_known_ones_is_sent(api, one_off):
 
 
 def test_check_mode_does_not_check_sizes(api, one_off):
+    given_app(api)
     result = one_off(check_mode=True, command="true", size="XXL")
     assert result["changed"] is True
-    assert api.all_calls() == []
+    assert [c.method for c in api.calls()] == ["GET"]
 
 
 # ------------------------------------------------------------------ detached runs
 
 def test_detached_run_returns_at_once(api, one_off):
     api.add("POST", "/apps/my-app/run", json={"container": CONTAINER, "operation": "op-2"})
-    result = one_off(command="rake import", detached=True, env={"K": SECRET})
+    result = one_off(command="rake import", detached=True, env={"WEB_CONCURRENCY": 2}, secret_env={"K": SECRET})
     assert not result["failed"] and result["changed"] is True
-    assert requests_of(api) == [("POST", "/apps/my-app/run", {"command": "rake import", "env": {"K": SECRET},
-                                                              "detached": True})]
-    assert result["scalingo_one_off"] == dict(container=CONTAINER, operation="op-2", detached=True, finished=False)
+    assert requests_of(api) == [("POST", "/apps/my-app/run", {
+        "command": "rake import", "env": {"WEB_CONCURRENCY": "2", "K": SECRET}, "detached": True})]
+    assert result["scalingo_one_off"] == dict(
+        container=CONTAINER, detached=True, finished=False,
+        operation=dict(id="op-2", url=API_BASE + "/apps/my-app/operations/op-2", type=None, status=None, error=None,
+                       created_at=None, finished_at=None))
+
+
+def test_the_container_drops_the_embedded_app_and_the_prices(api, one_off):
+    container = dict(CONTAINER, app={"id": "app-1", "name": APP, "owner": {"email": "user@example.com"}},
+                     container_size={"id": "cs-m", "name": "M", "human_name": "Medium", "memory": 536870912,
+                                     "hourly_price": 2, "thirtydays_price": 1440, "pricings": {"eur": 1}})
+    api.add("POST", "/apps/my-app/run", json={"container": container, "operation": "op-2"})
+    result = one_off(command="rake import", detached=True)
+    shown = result["scalingo_one_off"]["container"]
+    assert "app" not in shown
+    assert shown["container_size"] == {"id": "cs-m", "name": "M", "human_name": "Medium", "memory": 536870912}
+    assert dict((k, v) for k, v in shown.items() if k != "container_size") == CONTAINER
     assert "rc" not in result and "stdout" not in result
 
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ansible_collections.scalingo.cloud.plugins.modules import scalingo_restart
-from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE
+from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE, shaped_operation
 
 APP = "my-app"
 OPERATION = API_BASE + "/apps/my-app/operations/op-7"
@@ -76,9 +76,10 @@ def test_restart_everything_and_wait(api, restart, clock):
         ("GET", "/v1/apps/my-app/operations/op-7", None),
     ]
     assert clock.sleeps == [2, 2, 2]   # the first poll comes one poll_interval after the restart request
-    assert result["scope"] == []
+    assert result["scalingo_restart"] == {"scope": [], "restarted": ["web-1", "web-2", "worker-1"]}
+    assert result["scope"] == []   # deprecated aliases
     assert result["restarted"] == ["web-1", "web-2", "worker-1"]
-    assert result["operation"] == operation("done")["operation"]
+    assert result["operation"] == shaped_operation(operation("done")["operation"], OPERATION)
 
 
 def test_restart_types_and_containers(api, restart, clock):
@@ -121,7 +122,7 @@ def test_wait_false_returns_the_operation_reference(api, restart):
     accepted(api)
     result = restart(scope=["web"], wait=False)
     assert result["changed"] is True
-    assert result["operation"] == {"id": "op-7", "url": OPERATION}
+    assert result["operation"] == shaped_operation({"id": "op-7"}, OPERATION)
     assert [c.method for c in api.calls()] == ["GET", "POST"]
 
 
@@ -145,6 +146,46 @@ def test_wait_for_idle_sends_again_once_idle(api, restart, clock):
         ("GET", "/v1/apps/my-app/containers"), ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app"),
         ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app/operations/op-7")]
     assert clock.sleeps == [2, 2]
+
+
+def test_wait_for_idle_waits_out_a_409_conflict_too(api, restart, clock):
+    given_formation(api)
+    api.add("POST", "/apps/my-app/restart", status=409, json={"error": "an operation is already running"})
+    accepted(api, "done")
+    api.add("GET", "/apps/my-app", json={"app": {"name": APP, "status": "running"}})
+    result = restart(wait_for_idle=True)
+    assert not result["failed"], result["msg"]
+    assert [(c.method, c.path) for c in api.calls()] == [
+        ("GET", "/v1/apps/my-app/containers"), ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app"),
+        ("POST", "/v1/apps/my-app/restart"), ("GET", "/v1/apps/my-app/operations/op-7")]
+    assert result["scalingo_restart"] == {"scope": [], "restarted": ["web-1", "web-2", "worker-1"]}
+
+
+def test_busy_409_without_wait_for_idle_fails_saying_so(api, restart):
+    given_formation(api)
+    api.add("POST", "/apps/my-app/restart", status=409, json={"error": "an operation is already running"})
+    result = restart()
+    assert result["failed"]
+    assert "app my-app is busy with another operation (it answers 409 Conflict (an operation is already " \
+           "running))" in result["msg"]
+    assert "wait_for_idle=true" in result["msg"]
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_check_mode_on_an_app_a_play_creates_predicts_with_a_warning(api, restart, wait):
+    api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
+    result = restart(scope=["web"], check_mode=True, wait=wait)
+    assert not result["failed"] and result["changed"] is True
+    assert result["scalingo_restart"] == {"scope": ["web"], "restarted": []}
+    assert len(result["warnings"]) == 1 and "app my-app does not exist (yet)" in result["warnings"][0]
+    assert [(c.method, c.path) for c in api.calls()] == [("GET", "/v1/apps/my-app/containers")]
+
+
+def test_missing_app_fails_a_real_run(api, restart):
+    api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
+    result = restart()
+    assert result["failed"] and result["failure"]["status"] == 404
+    assert [c.method for c in api.calls()] == ["GET"]
 
 
 def test_operation_ending_in_error_fails_with_its_text(api, restart, clock):

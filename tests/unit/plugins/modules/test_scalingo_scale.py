@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from ansible_collections.scalingo.cloud.plugins.modules import scalingo_scale
-from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE
+from ansible_collections.scalingo.cloud.tests.unit.utils import API_BASE, shaped_operation
 
 APP = "my-app"
 OPERATION = API_BASE + "/apps/my-app/operations/op-1"
@@ -137,9 +137,10 @@ def test_scale_up_sends_only_changed_types_and_waits(api, scale, clock):
         ("GET", "/v1/apps/my-app/operations/op-1", None),
     ]
     assert clock.sleeps == [2, 2, 2]   # the first poll comes one poll_interval after the scale request
-    assert result["operation"] == operation("done")["operation"]
-    assert result["scalingo_formation"] == [dict(name="web", amount=3, size="L"), dict(name="worker", amount=1, size="S"),
-                                            dict(name="clock", amount=0, size="S")]
+    assert result["operation"] == shaped_operation(operation("done")["operation"], OPERATION)
+    assert result["scalingo_scale"] == [dict(name="web", amount=3, size="L"), dict(name="worker", amount=1, size="S"),
+                                        dict(name="clock", amount=0, size="S")]
+    assert result["scalingo_formation"] == result["scalingo_scale"]   # deprecated alias
     assert result["diff"]["before"]["web"] == {"amount": 1, "size": "M"}
     assert result["diff"]["after"]["web"] == {"amount": 3, "size": "L"}
     assert result["diff"]["after"]["worker"] == {"amount": 1, "size": "S"}
@@ -253,7 +254,7 @@ def test_wait_false_returns_the_operation_reference(api, scale, clock):
             json=formation_after(web=(2, "M")))
     result = scale([dict(name="web", amount=2)], wait=False)
     assert result["changed"] is True
-    assert result["operation"] == {"id": "op-1", "url": OPERATION}
+    assert result["operation"] == shaped_operation({"id": "op-1"}, OPERATION)
     assert [c.method for c in api.calls()] == ["GET", "GET", "POST"]
     assert result["scalingo_formation"][0] == dict(name="web", amount=2, size="M")
 
@@ -264,7 +265,7 @@ def test_location_on_another_host_is_reported_on_the_configured_api(api, scale):
             headers={"Location": "https://internal.example.net/v1/apps/my-app/operations/op-1"},
             json=formation_after(web=(2, "M")))
     result = scale([dict(name="web", amount=2)], wait=False)
-    assert result["operation"] == {"id": "op-1", "url": OPERATION}
+    assert result["operation"] == shaped_operation({"id": "op-1"}, OPERATION)
 
 
 def test_never_deployed_app_answers_200_without_operation(api, scale):
