@@ -1012,6 +1012,9 @@ def demo(playbook):
         code = stop_process(proc)
         log('Simulator stopped (pid %d, exit status %s)' % (proc.pid, code))
         venvs.close()
+    log('The demo environment has ansible-core and this collection; to read the module documentation:')
+    log('  ANSIBLE_COLLECTIONS_PATH=%s %s scalingo.cloud.scalingo_app' % (
+        os.path.join(demo_dir, 'collections'), venv_bin(venv, 'ansible-doc')))
     return returncode
 
 

@@ -147,16 +147,45 @@ def _mask(value):
     return scheme + " ***" if scheme.lower() in ("bearer", "basic") else "***"
 
 
+# Body fields whose values are secrets: masked in the request log like the Authorization header. `env` (one-off
+# environment) masks every value of its object; the others mask the value they hold, wherever they are.
+SECRET_OBJECTS = ("env",)
+SECRET_FIELDS = ("value", "tlskey", "tls_key", "password", "secret")
+
+
+def _masked(data):
+    """`data` (parsed JSON) with the values of SECRET_OBJECTS and SECRET_FIELDS replaced by `***`."""
+    if isinstance(data, list):
+        return [_masked(item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    masked = {}
+    for key, value in data.items():
+        if key in SECRET_OBJECTS and isinstance(value, dict):
+            masked[key] = {name: "***" for name in value}
+        elif key in SECRET_FIELDS and value is not None and not isinstance(value, (dict, list)):
+            masked[key] = "***"
+        else:
+            masked[key] = _masked(value)
+    return masked
+
+
 def _logged_body(raw, limit=2000):
-    """The parsed JSON body, else (or when longer than `limit`) its text cut at `limit` characters."""
+    """The parsed JSON body with its secrets masked (its JSON cut at `limit` characters when longer); a body that
+    is not JSON, as text cut at `limit` characters (its size only when it is not text)."""
     if not raw:
         return None
-    if len(raw) <= limit:
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            pass
-    text = raw.decode("utf-8", "replace")
+    try:
+        data = _masked(json.loads(raw.decode("utf-8")))
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    else:
+        text = json.dumps(data)
+        return data if len(text) <= limit else text[:limit] + "..."
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "<%d bytes>" % len(raw)
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
