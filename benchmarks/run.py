@@ -429,8 +429,8 @@ class Bench:
             counts = count(within(entries, timing['task_start'], timing['end']))
             if writes:
                 ok = counts['read'] == reads and counts['write'] == writes
-                target = '%d read%s (%s) + %d write%s' % (reads, '' if reads == 1 else 's', READS_NEEDED.get(name, ''),
-                                                         writes, '' if writes == 1 else 's')
+                target = '%d read%s (%s) + %d write%s' % (
+                    reads, '' if reads == 1 else 's', READS_NEEDED.get(name, ''), writes, '' if writes == 1 else 's')
             else:
                 ok = counts['read'] + counts['write'] + counts['poll'] == 1
                 target = 'exactly 1 request'

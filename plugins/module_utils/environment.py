@@ -135,9 +135,8 @@ def apply_plan(client, app, plan):
     """Send the plan: one bulk PUT (creations and updates), then one bulk DELETE (removals)."""
     if plan.put:
         # Setting the same values again is harmless: the PUT may be retried after a lost answer.
-        client.put(variables_path(app), json=dict(variables=[dict(name=name, value=value)
-                                                              for name, value in sorted(plan.put.items())]),
-                   retry_safe=True)
+        body = dict(variables=[dict(name=name, value=value) for name, value in sorted(plan.put.items())])
+        client.put(variables_path(app), json=body, retry_safe=True)
     if plan.delete:
         client.request("DELETE", variables_path(app), json=dict(variable_ids=[item["id"] for item in plan.delete]))
 
