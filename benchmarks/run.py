@@ -76,6 +76,10 @@ EXPECTED_REQUESTS = (
     ('scalingo_scale change', 2, 1, True),
     ('scalingo_scale no-op after the change', 1, 0, False),
     ('scalingo_restart', 1, 1, True),
+    ('scalingo_env change', 1, 1, True),
+    ('scalingo_env no-op', 1, 0, False),
+    ('scalingo_env change and restart', 1, 2, True),
+    ('scalingo_env removal', 1, 1, True),
     ('scalingo_app delete', 1, 1, True),
     ('scalingo_app absent no-op', 1, 0, False),
 )
@@ -85,6 +89,9 @@ READS_NEEDED = {
     'scalingo_scale change': 'GET containers, GET autoscalers',
     'scalingo_restart': 'GET containers, for the scope',
     'scalingo_app delete': 'GET the app',
+    'scalingo_env change': 'GET the variables',
+    'scalingo_env change and restart': 'GET the variables',
+    'scalingo_env removal': 'GET the variables',
 }
 
 
@@ -422,7 +429,8 @@ class Bench:
             counts = count(within(entries, timing['task_start'], timing['end']))
             if writes:
                 ok = counts['read'] == reads and counts['write'] == writes
-                target = '%d read%s (%s) + 1 write' % (reads, '' if reads == 1 else 's', READS_NEEDED.get(name, ''))
+                target = '%d read%s (%s) + %d write%s' % (
+                    reads, '' if reads == 1 else 's', READS_NEEDED.get(name, ''), writes, '' if writes == 1 else 's')
             else:
                 ok = counts['read'] + counts['write'] + counts['poll'] == 1
                 target = 'exactly 1 request'

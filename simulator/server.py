@@ -13,7 +13,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import __version__, catalog
+from . import __version__, catalog, environment
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN, Authority
 from .catalog import ApiError, invalid, iso, not_found
 from .state import Config, Store
@@ -499,7 +499,8 @@ class Handler(BaseHTTPRequestHandler):
                 headers[name] = _mask(value) if name == "Authorization" else value
         query = {k: ("***" if k == "token" else v) for k, v in req.query.items()}
         entry = {"time": iso(time.time()), "method": self.command, "path": req.path, "query": query,
-                 "headers": headers, "body": _logged_body(req.body), "status": status,
+                 "headers": headers, "status": status,
+                 "body": environment.logged_body(req.path, req.body, _logged_body(req.body)),
                  "duration_ms": round((time.monotonic() - started) * 1000, 1)}
         if req.email:
             entry["user"] = req.email

@@ -14,7 +14,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from . import catalog
+from . import catalog, environment
 from .catalog import (ApiError, CONTAINER_SIZES, bad_request, invalid, iso, new_id, not_found,
                       payment_required, user_object)
 from .oneoff import OneOff
@@ -660,8 +660,8 @@ class Store:
             now = time.time()
             container = {"id": new_id(), "type": "one-off", "type_index": index, "label": "one-off-%d" % index,
                          "created_at": now, "size": size, "command": command, "operation": None}
-            env = dict({"APP": app["name"], "CONTAINER": container["label"], "CONTAINER_SIZE": size},
-                       **{k: str(v) for k, v in env.items()})
+            env = dict(environment.resolved(app), **{k: str(v) for k, v in dict(
+                {"APP": app["name"], "CONTAINER": container["label"], "CONTAINER_SIZE": size}, **env).items()})
             one_off = OneOff(container, app["id"], command, env, size, detached, self.scripts.get(command), self)
             data = {}
             if not detached:

@@ -13,7 +13,9 @@
    logs, the targets' output folders, the bearer caches) and every file the runs wrote into the
    collection is searched for the token and for each bearer, raw and as the base64 of a basic
    Authorization (":" + secret). Bearers may appear only in bearer cache files, which must be mode
-   0600 in a 0700 folder; the token may appear nowhere.
+   0600 in a 0700 folder; the token may appear nowhere. A secret environment value, made up for the run too,
+   is given to the targets as scalingo_env_secret (the scalingo_env target puts it in secret_env) and may
+   appear nowhere either (results, diffs, -vvvv output, the simulators' request logs).
 
 Before searching, the scan plants each kind of secret in a canary file and checks that it finds it.
 Exit status: 0 when nothing was found, 1 when a secret was found or a target failed, 2 on misuse.
@@ -58,6 +60,12 @@ def make_token():
     return 'tk-us-' + ''.join(secrets.choice(alphabet) for dummy in range(48))
 
 
+def make_env_secret():
+    """A secret environment value made up for this run only (given to the targets as scalingo_env_secret)."""
+    alphabet = string.ascii_letters + string.digits
+    return 'sv-' + ''.join(secrets.choice(alphabet) for dummy in range(40))
+
+
 def collections_path():
     """The folder holding ansible_collections/scalingo/cloud."""
     parts = os.path.realpath(ROOT).split(os.sep)
@@ -96,6 +104,7 @@ class Scan:
         self.logs = os.path.join(work, 'logs')
         self.results = os.path.join(work, 'results.jsonl')
         self.token = make_token()
+        self.env_secret = make_env_secret()
         self.bearers_file = os.path.join(self.private, 'bearers.jsonl')
         self.vars_file = os.path.join(self.private, 'vars.json')
         self.started = time.time()
@@ -112,7 +121,7 @@ class Scan:
         with open(os.path.join(simroot, '__init__.py'), 'w', encoding='utf-8') as handle:
             handle.write('"""Simulator stand-in of the secret scan."""\n')
         self.write_private('wrapper.json', {'root': ROOT, 'token': self.token, 'bearers_file': self.bearers_file})
-        self.write_private('vars.json', {'simulator_token': self.token,
+        self.write_private('vars.json', {'simulator_token': self.token, 'scalingo_env_secret': self.env_secret,
                                          'simulator_root': os.path.join(self.work, 'simroot')})
         with open(os.path.join(self.work, 'inventory'), 'w', encoding='utf-8') as handle:
             handle.write('testhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
@@ -205,6 +214,7 @@ class Scan:
         found += [('bearer', b) for b in sorted(bearers)]
         found += [('basic auth of the %s' % kind, base64.b64encode((':' + value).encode()).decode())
                   for kind, value in list(found)]
+        found.append(('secret environment value', self.env_secret))
         return found, len(bearers)
 
     def files(self):

@@ -78,6 +78,14 @@
 //   Containers.stop(app, id)     POST /v1/apps/{app}/containers/{id}/stop with NO body and
 //                                Content-Type: application/x-www-form-urlencoded,
 //                                Content-Length: 0 -> body ignored (202 expected)
+//   Environment.for(app)         GET  /v1/apps/{app}/variables (no query)   -> data.variables
+//   Environment.create(app, v)   POST /v1/apps/{app}/variables {"variable": {name, value}} -> data.variable
+//   Environment.bulkUpdate(app, vs) PUT /v1/apps/{app}/variables {"variables": vs} -> data.variables
+//   Environment.update(app, id, value) PATCH /v1/apps/{app}/variables/{id} {"variable": {"value"}}
+//                                -> data.variable
+//   Environment.destroy(app, id) DELETE /v1/apps/{app}/variables/{id}       -> body ignored
+//   Environment.bulkDestroy(app, ids) DELETE /v1/apps/{app}/variables with the JSON body
+//                                {"variable_ids": ids} -> data.variable_ids (undefined on a 204)
 //   Operation.refresh()          GET <Location> AS IS: an absolute URL is used verbatim; a
 //                                relative one would be joined to `${apiUrl}/v1/` (so
 //                                "/v1/apps/..." becomes ".../v1/v1/apps/..."): Location must be
@@ -447,6 +455,30 @@ step("autoscalers", async () => {
   const autoscalers = await client.Autoscalers.for(appName);
   isArray(autoscalers, "autoscalers");
   eq(autoscalers.length, 0, "number of autoscalers of a new app");
+});
+
+step("environment", async () => {
+  const one = await client.Environment.create(appName, { name: "RAILS_ENV", value: "production" });
+  isObject(one, "created variable");
+  isString(one.id, "variable id");
+  eq(one.name, "RAILS_ENV", "variable name");
+  eq(one.value, "production", "variable value");
+  const bulk = await client.Environment.bulkUpdate(appName, [
+    { name: "RAILS_ENV", value: "staging" },
+    { name: "DATABASE_URL", value: "$SCALINGO_POSTGRESQL_URL" },
+  ]);
+  isArray(bulk, "bulk update answer");
+  eq(bulk.length, 2, "variables in the bulk update answer");
+  eq(bulk[0].id, one.id, "id of the variable updated by the bulk update");
+  const updated = await client.Environment.update(appName, one.id, "test");
+  eq(updated.value, "test", "value after update");
+  const listed = await client.Environment.for(appName);
+  isArray(listed, "variables");
+  eq(JSON.stringify(listed.map((v) => [v.name, v.value])),
+    JSON.stringify([["RAILS_ENV", "test"], ["DATABASE_URL", "$SCALINGO_POSTGRESQL_URL"]]), "variables listed raw");
+  await client.Environment.destroy(appName, one.id);
+  await client.Environment.bulkDestroy(appName, [bulk[1].id]);
+  eq((await client.Environment.for(appName)).length, 0, "variables after destroy and bulk destroy");
 });
 
 step("one-off run detached", async () => {
