@@ -12,10 +12,9 @@ family appends and removes them); views never show internal keys.
 - names: 1 to 64 characters, letters, digits and underscores, not starting with a digit; values: strings of at
   most 8192 characters. A refused request changes nothing (422 with the documented `errors` body).
 
-The request log never holds a variable's value (`logged_body`); one-off containers see `resolved(app)` (state.run).
+The request log never holds a variable's value (server._logged_body masks `value` fields); one-off containers see `resolved(app)` (state.run).
 """
 
-import json
 import re
 
 from .catalog import ApiError, invalid, new_id, not_found
@@ -28,7 +27,6 @@ VALUE_MAX = 8192
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 REFERENCE = re.compile(r"\$\{(\w+)\}|\$(\w+)")
 PUBLIC_KEYS = ("id", "name", "value")
-PATH = re.compile(r"/v1/apps/[^/]+/variables(/[^/]+)?")
 
 
 def view(variable):
@@ -205,22 +203,3 @@ def routes(sim):
 
 def admin(sim, req):
     return None
-
-
-def _masked(data):
-    if isinstance(data, dict):
-        return {k: ("***" if k == "value" else _masked(v)) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_masked(v) for v in data]
-    return data
-
-
-def logged_body(path, raw, body):
-    """What the request log keeps of a request body: the values of variables replaced by `***` (they are often
-    secrets), whatever the length of the body; `body` (the server's own form) for other paths."""
-    if not raw or not PATH.fullmatch(path or ""):
-        return body
-    try:
-        return _masked(json.loads(raw.decode("utf-8")))
-    except (ValueError, UnicodeDecodeError):
-        return "*** (%d bytes, not JSON)" % len(raw)

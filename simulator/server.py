@@ -13,7 +13,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import __version__, catalog, environment
+from . import __version__, catalog
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN, Authority
 from .catalog import ApiError, invalid, iso, not_found
 from .state import Config, Store
@@ -172,21 +172,15 @@ def _masked(data):
 
 def _logged_body(raw, limit=2000):
     """The parsed JSON body with its secrets masked (its JSON cut at `limit` characters when longer); a body that
-    is not JSON, as text cut at `limit` characters (its size only when it is not text)."""
+    is not JSON, only its size (it may hold a secret the masking cannot find)."""
     if not raw:
         return None
     try:
         data = _masked(json.loads(raw.decode("utf-8")))
     except (ValueError, UnicodeDecodeError):
-        data = None
-    else:
-        text = json.dumps(data)
-        return data if len(text) <= limit else text[:limit] + "..."
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return "<%d bytes>" % len(raw)
-    return text[:limit] + ("..." if len(text) > limit else "")
+        return "<%d bytes, not JSON>" % len(raw)
+    text = json.dumps(data)
+    return data if len(text) <= limit else text[:limit] + "..."
 
 
 class Simulator:
@@ -499,8 +493,7 @@ class Handler(BaseHTTPRequestHandler):
                 headers[name] = _mask(value) if name == "Authorization" else value
         query = {k: ("***" if k == "token" else v) for k, v in req.query.items()}
         entry = {"time": iso(time.time()), "method": self.command, "path": req.path, "query": query,
-                 "headers": headers, "status": status,
-                 "body": environment.logged_body(req.path, req.body, _logged_body(req.body)),
+                 "headers": headers, "body": _logged_body(req.body), "status": status,
                  "duration_ms": round((time.monotonic() - started) * 1000, 1)}
         if req.email:
             entry["user"] = req.email
