@@ -19,7 +19,7 @@ description:
     refused before any change, listing the valid names; a disabled plan is refused, naming the alternative the
     API offers; a plan to be discontinued is accepted with a warning.
   - Provisioning adds environment variables to the app (for PostgreSQL, C(SCALINGO_POSTGRESQL_URL) and its alias
-    C(DATABASE_URL)). Their values hold the addon's credentials: the module returns their names only.
+    C(DATABASE_URL)). Their values hold the addon's credentials, so the module returns their names only.
 author:
   - scalingo.cloud maintainers (@scalingo-ansible)
 options:
@@ -254,8 +254,10 @@ def view(addon):
 
 def predicted(provider, plan, current=None):
     """The addon a check-mode run predicts (an existing addon with ``plan``, or a new one)."""
-    result = addon_result(current) if current else dict(id=None, resource_id=None, provider=dict(id=provider, name=None),
-                                                         env_names=None)
+    if current:
+        result = addon_result(current)
+    else:
+        result = dict(id=None, resource_id=None, provider=dict(id=provider, name=None), env_names=None)
     result.update(status=PROVISIONING, plan=dict(id=plan.get("id"), name=plan.get("name")))
     return result
 

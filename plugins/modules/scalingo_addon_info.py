@@ -33,18 +33,18 @@ extends_documentation_fragment:
   - scalingo.cloud.scalingo
   - scalingo.cloud.scalingo.wait_unused
   - scalingo.cloud.scalingo.attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
+    description: Can run in check mode and return the same result, since it changes nothing.
     support: full
     details:
       - Reads only, in check mode as in a normal run. An app that does not exist (yet) is reported, in check mode,
         with a warning and no addon.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check mode), when in
-      diff mode.
-    support: none
+    description: Returns details on what has changed when in diff mode.
+    support: N/A
+    details:
+      - The module never changes anything.
 notes:
   - One request, C(GET /apps/{app}/addons) with O(app), else C(GET /addon_providers/{provider}/plans?show_all=true)
     (plus C(GET /addon_providers) to list the valid providers when O(provider) is unknown).

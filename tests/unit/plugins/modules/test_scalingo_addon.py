@@ -80,8 +80,9 @@ def test_noop_reads_the_addons_only(api, module):
 def test_provision_and_wait(api, module, clock):
     api.add("GET", ADDONS, json=dict(addons=[]))
     api.add("GET", PLANS, json=dict(plans=PLAN_LIST))
-    api.add("POST", ADDONS, status=201, json=dict(addon=addon("provisioning"), message="Database successfully created",
-                                                 variables=["SCALINGO_POSTGRESQL_URL", "DATABASE_URL"]))
+    api.add("POST", ADDONS, status=201, json=dict(
+        addon=addon("provisioning"), message="Database successfully created",
+        variables=["SCALINGO_POSTGRESQL_URL", "DATABASE_URL"]))
     api.add("GET", ADDON, json=dict(addon=addon("provisioning")))
     api.add("GET", ADDON, json=dict(addon=addon("running")))
     result = module(plan="postgresql-starter-512", poll_interval=3)
@@ -207,8 +208,8 @@ def test_unknown_provider_lists_the_valid_ones(api, module):
 def test_payment_required_fails_with_message_and_link(api, module):
     api.add("GET", ADDONS, json=dict(addons=[]))
     api.add("GET", PLANS, json=dict(plans=PLAN_LIST))
-    api.add("POST", ADDONS, status=402, json=dict(error="You can only use free addons",
-                                                 url="https://my.scalingo.com/apps/billing"))
+    api.add("POST", ADDONS, status=402, json=dict(
+        error="You can only use free addons", url="https://my.scalingo.com/apps/billing"))
     result = module(plan="postgresql-starter-512")
     assert result["failed"]
     assert "(402): You can only use free addons (see https://my.scalingo.com/apps/billing)" in result["msg"]
