@@ -4,7 +4,8 @@
 
 1. A distinctive API token is made up for this run. Every simulator the targets start (through
    setup_simulator) is wrapped (simulator_wrapper.py) so that it accepts that token and, when it is
-   stopped, hands over every bearer it issued.
+   stopped, hands over every bearer it issued and every addon credential it generated (the passwords
+   in the addons' SCALINGO_*_URL variables, addon tokens).
 2. Each integration target runs with ansible-playbook -vvvv (role targets as ansible-test runs them,
    runme.sh targets with their own inventory), its output captured, every task result written to a
    JSON lines file by the secret_scan_results callback, the bearer cache and Ansible's temporary
@@ -13,9 +14,10 @@
    logs, the targets' output folders, the bearer caches) and every file the runs wrote into the
    collection is searched for the token and for each bearer, raw and as the base64 of a basic
    Authorization (":" + secret). Bearers may appear only in bearer cache files, which must be mode
-   0600 in a 0700 folder; the token may appear nowhere. A secret environment value, made up for the run too,
-   is given to the targets as scalingo_env_secret (the scalingo_env target puts it in secret_env) and may
-   appear nowhere either (results, diffs, -vvvv output, the simulators' request logs).
+   0600 in a 0700 folder; the token and the addon credentials may appear nowhere. A secret environment value,
+   made up for the run too, is given to the targets as scalingo_env_secret (the scalingo_env and
+   scalingo_one_off targets put it in secret_env) and may appear nowhere either (results, diffs, -vvvv output,
+   the simulators' request logs).
 
 Before searching, the scan plants each kind of secret in a canary file and checks that it finds it.
 Exit status: 0 when nothing was found, 1 when a secret was found or a target failed, 2 on misuse.
@@ -106,6 +108,7 @@ class Scan:
         self.token = make_token()
         self.env_secret = make_env_secret()
         self.bearers_file = os.path.join(self.private, 'bearers.jsonl')
+        self.addon_secrets_file = os.path.join(self.private, 'addon-secrets.jsonl')
         self.vars_file = os.path.join(self.private, 'vars.json')
         self.started = time.time()
         self.failed_targets = []
@@ -120,7 +123,8 @@ class Scan:
         shutil.copy(os.path.join(HERE, 'simulator_wrapper.py'), os.path.join(simroot, '__main__.py'))
         with open(os.path.join(simroot, '__init__.py'), 'w', encoding='utf-8') as handle:
             handle.write('"""Simulator stand-in of the secret scan."""\n')
-        self.write_private('wrapper.json', {'root': ROOT, 'token': self.token, 'bearers_file': self.bearers_file})
+        self.write_private('wrapper.json', {'root': ROOT, 'token': self.token, 'bearers_file': self.bearers_file,
+                                            'addon_secrets_file': self.addon_secrets_file})
         self.write_private('vars.json', {'simulator_token': self.token, 'scalingo_env_secret': self.env_secret,
                                          'simulator_root': os.path.join(self.work, 'simroot')})
         with open(os.path.join(self.work, 'inventory'), 'w', encoding='utf-8') as handle:
@@ -215,7 +219,19 @@ class Scan:
         found += [('basic auth of the %s' % kind, base64.b64encode((':' + value).encode()).decode())
                   for kind, value in list(found)]
         found.append(('secret environment value', self.env_secret))
+        found += [('addon credential', value) for value in self.addon_secrets()]
         return found, len(bearers)
+
+    def addon_secrets(self):
+        """The credentials the simulators generated for addons (saved by the wrapper when they stopped)."""
+        values = set()
+        if os.path.exists(self.addon_secrets_file):
+            with open(self.addon_secrets_file, encoding='utf-8') as handle:
+                for line in handle:
+                    value = json.loads(line).get('secret')
+                    if value:
+                        values.add(value)
+        return sorted(values)
 
     def files(self):
         """Every file to search: the work folder (but the private folder) and what the runs wrote in the collection."""
@@ -350,15 +366,17 @@ def main(argv=None):
         if bearer_count == 0:
             problems.append('no bearer was collected: the scan would prove nothing about bearers')
             log('PROBLEM: %s' % problems[-1])
-        log('Searched %d files for the API token and %d bearer(s) (raw and as basic auth; self-check: %s); '
-            '%d bearer cache file(s) checked' % (files, bearer_count, ', '.join(checked), cache_files))
+        log('Searched %d files for the API token, %d bearer(s) (raw and as basic auth) and %d addon credential(s) '
+            '(self-check: %s); %d bearer cache file(s) checked'
+            % (files, bearer_count, len(scan.addon_secrets()), ', '.join(checked), cache_files))
         if scan.failed_targets:
             log('Failed target(s): %s (see %s)' % (', '.join(scan.failed_targets), scan.logs))
         if hits or problems or scan.failed_targets:
             log('Secret scan FAILED: %d occurrence(s), %d problem(s), %d failed target(s)'
                 % (len(hits), len(problems), len(scan.failed_targets)))
             return 1
-        log('Secret scan passed: 0 occurrences of the token or of any bearer outside the 0600 cache files')
+        log('Secret scan passed: 0 occurrences of the token, of any addon credential, or of any bearer outside the '
+            '0600 cache files')
         failed = False
         return 0
     finally:

@@ -5,8 +5,9 @@
 It starts the real simulator with the same arguments plus ``--token <scan token>`` (so that, unless the
 target lists tokens of its own, only the scan's token is accepted), relays its output, and
 when it is told to stop (SIGTERM or SIGINT) it saves every bearer the simulator issued
-(``GET /_sim/bearers``) to the scan's private folder before stopping it. Its configuration is
-``<work>/private/wrapper.json``: ``{"root", "token", "bearers_file"}``.
+(``GET /_sim/bearers``) and every addon credential it generated (``GET /_sim/addons/secrets``) to the scan's
+private folder before stopping it. Its configuration is ``<work>/private/wrapper.json``:
+``{"root", "token", "bearers_file", "addon_secrets_file"}``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,17 @@ def save_bearers(url, path):
         for item in bearers:
             handle.write(json.dumps({'bearer': item.get('token'), 'user': item.get('user')}) + '\n')
     return len(bearers)
+
+
+def save_addon_secrets(url, path):
+    """Append the credentials (passwords in addon URLs, addon tokens) the simulator generated to ``path``."""
+    with urllib.request.urlopen(url + '/_sim/addons/secrets', timeout=10) as answer:  # nosec - loopback
+        values = json.load(answer).get('secrets') or []
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, 'a', encoding='utf-8') as handle:
+        for value in values:
+            handle.write(json.dumps({'secret': value}) + '\n')
+    return len(values)
 
 
 def main():
@@ -74,6 +86,12 @@ def main():
                 sys.stdout.write('secret scan: %d bearer(s) saved\n' % count)
             except (OSError, ValueError) as exc:
                 sys.stdout.write('secret scan: could not save the bearers: %s\n' % exc)
+            if config.get('addon_secrets_file'):
+                try:
+                    count = save_addon_secrets(found['url'], config['addon_secrets_file'])
+                    sys.stdout.write('secret scan: %d addon credential(s) saved\n' % count)
+                except (OSError, ValueError) as exc:
+                    sys.stdout.write('secret scan: could not save the addon credentials: %s\n' % exc)
         child.terminate()
     code = child.wait()
     relaying.join(5)
