@@ -147,15 +147,30 @@ def _mask(value):
     return scheme + " ***" if scheme.lower() in ("bearer", "basic") else "***"
 
 
+def _masked(value, secrets):
+    """`value` with the values of the fields named in `secrets` (the families' LOGGED_SECRETS) masked."""
+    if isinstance(value, dict):
+        return {k: ("***" if k in secrets and v else _masked(v, secrets)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, secrets) for v in value]
+    return value
+
+
 def _logged_body(raw, limit=2000):
-    """The parsed JSON body, else (or when longer than `limit`) its text cut at `limit` characters."""
+    """The parsed JSON body (secret fields masked), else (or when longer than `limit`) its text cut at `limit`
+    characters."""
     if not raw:
         return None
-    if len(raw) <= limit:
-        try:
-            return json.loads(raw.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            pass
+    secrets = set(s for family in FAMILIES for s in getattr(family, "LOGGED_SECRETS", ()))
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        value = None
+    else:
+        value = _masked(value, secrets)
+        if len(raw) <= limit:
+            return value
+        raw = json.dumps(value).encode("utf-8")
     text = raw.decode("utf-8", "replace")
     return text[:limit] + ("..." if len(text) > limit else "")
 
