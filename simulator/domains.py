@@ -416,4 +416,3 @@ def routes(sim):
 
 def admin(sim, req):
     return None
-

@@ -72,12 +72,15 @@ options:
         certificate of the domain (RV(scalingo_domain.letsencrypt_status) V(created)), polling every
         O(poll_interval) seconds for at most O(wait_timeout) seconds.
       - Let's Encrypt issues a certificate only once the domain points to the app (or, for a wildcard domain,
-        once the ACME DNS record RV(scalingo_domain.acme_dns_fqdn) exists): the task fails when the time is up,
+        once the ACME DNS record RV(scalingo_domain.acme_dns_fqdn) exists). The task fails when the time is up,
         naming the record to create, and when Let's Encrypt reports an error.
       - Has no effect with O(wait=false), in check mode, with Let's Encrypt disabled, or with a custom certificate.
     type: bool
     default: false
   wait_timeout:
+    description:
+      - How many seconds O(wait_for_certificate=true) waits for the certificate.
+      - When the time is up the task fails, but Let's Encrypt goes on trying on the platform.
     default: 600
 extends_documentation_fragment:
   - scalingo.cloud.scalingo
@@ -236,8 +239,6 @@ failure:
       type: dict
       sample: {tlscert: [is invalid]}
 """
-
-import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
