@@ -60,7 +60,7 @@ def domains_path(app, domain_id=None):
 
 
 def normalize_name(name):
-    return name.strip().lower() if isinstance(name, str) else name
+    return name.lower() if isinstance(name, str) else name
 
 
 def domain_name_error(name, option="name"):
