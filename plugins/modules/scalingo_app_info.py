@@ -8,7 +8,7 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: scalingo_app_info
-short_description: Read Scalingo applications, with their formation, containers, stats, logs URL and child apps
+short_description: Read Scalingo applications, with their formation, containers, stats, logs URL, child apps, domains and collaborators
 version_added: 0.1.0
 description:
   - Returns one Scalingo application by O(name), or every application the API token can see.
@@ -32,9 +32,13 @@ options:
       - V(logs_url) adds C(logs_url), a URL to read the app logs (C(/logs)). Anyone holding it can read the
         logs, so treat it as a secret.
       - V(child_apps) adds C(child_apps), the child apps of the app (every page of C(/child_apps)).
+      - V(domains) adds C(domains), the custom domain names of the app with their certificate's subject and
+        validity and their Let's Encrypt status (C(/domains)); the API never returns a certificate nor a key.
+      - V(collaborators) adds C(collaborators), the collaborators of the app and their invitations, the owner
+        apart (C(/collaborators)), without their invitation links, which let anyone join the app.
     type: list
     elements: str
-    choices: [formation, processes, stats, logs_url, child_apps]
+    choices: [formation, processes, stats, logs_url, child_apps, domains, collaborators]
     default: []
 seealso:
   - module: scalingo.cloud.scalingo_app
@@ -144,6 +148,22 @@ scalingo_app_info:
       elements: dict
       returned: when O(include) contains V(child_apps)
       sample: [{name: my-shop-review-42, parent_app_name: my-shop-production}]
+    domains:
+      description: Domains of the app, as the API returns them (C(id), C(name), C(canonical), C(ssl), C(tlscert)
+        (the certificate's subject), C(validity), C(letsencrypt_enabled), C(letsencrypt_status), ...).
+      type: list
+      elements: dict
+      returned: when O(include) contains V(domains)
+      sample: [{id: 541067ec736f7504a5110000, name: www.example.com, canonical: true, ssl: false,
+               letsencrypt_enabled: true, letsencrypt_status: created}]
+    collaborators:
+      description: Collaborators of the app, as the API returns them without C(invitation_link) (C(id),
+        C(email), C(username), C(status), C(is_limited), ...).
+      type: list
+      elements: dict
+      returned: when O(include) contains V(collaborators)
+      sample: [{id: 54101e25736f7563d5060000, email: dev@example.com, username: dev, status: accepted,
+               is_limited: false}]
   sample:
     - id: 54100930736f7563d5030000
       name: my-shop-production
@@ -194,12 +214,14 @@ EXTRAS = (
     ("processes", "/ps", "containers"),
     ("stats", "/stats", "stats"),
     ("logs_url", "/logs", "logs_url"),
+    ("domains", "/domains", "domains"),
+    ("collaborators", "/collaborators", "collaborators"),
 )
 
 ARGUMENT_SPEC = dict(
     name=dict(type="str"),
     include=dict(type="list", elements="str", default=[],
-                 choices=["formation", "processes", "stats", "logs_url", "child_apps"]),
+                 choices=["formation", "processes", "stats", "logs_url", "child_apps", "domains", "collaborators"]),
 )
 
 
@@ -210,6 +232,9 @@ def with_extras(client, app, include):
     for key, suffix, answer_key in EXTRAS:
         if key in include:
             item[key] = (client.get(path + suffix).json or {}).get(answer_key)
+    if item.get("collaborators"):
+        item["collaborators"] = [dict((k, v) for k, v in c.items() if k != "invitation_link")
+                                 for c in item["collaborators"]]
     if "child_apps" in include:
         item["child_apps"] = list(client.paginate(path + "/child_apps", "child_apps"))
     return item

@@ -1,6 +1,6 @@
 # Copyright: scalingo.cloud contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Secret scan: run every integration target with -vvvv and look for the API token and the bearers.
+"""Secret scan: run every integration target with -vvvv and look for the API token, the bearers and a TLS key.
 
 1. A distinctive API token is made up for this run. Every simulator the targets start (through
    setup_simulator) is wrapped (simulator_wrapper.py) so that it accepts that token and, when it is
@@ -18,6 +18,9 @@
    made up for the run too, is given to the targets as scalingo_env_secret (the scalingo_env and
    scalingo_one_off targets put it in secret_env) and may appear nowhere either (results, diffs, -vvvv output,
    the simulators' request logs).
+4. A TLS private key is made for this run in the private folder and handed to the targets
+   (variable scalingo_test_tls_key_file; the scalingo_domain target signs its test certificates with it
+   and gives it to the module's tls_key): each base64 line of it is searched for, and may appear nowhere.
 
 Before searching, the scan plants each kind of secret in a canary file and checks that it finds it.
 Exit status: 0 when nothing was found, 1 when a secret was found or a target failed, 2 on misuse.
@@ -68,6 +71,31 @@ def make_env_secret():
     return 'sv-' + ''.join(secrets.choice(alphabet) for dummy in range(40))
 
 
+def make_tls_key(path):
+    """A TLS private key (EC P-256, PEM), made for this run only, mode 0600."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+    except ImportError:
+        subprocess.run(['openssl', 'genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', path],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.chmod(path, 0o600)
+        return
+    data = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'wb') as handle:
+        handle.write(data)
+
+
+def tls_key_lines(path):
+    """The base64 lines of a PEM key (what would show a leaked key, raw or inside JSON)."""
+    if not path or not os.path.exists(path):
+        return []
+    with open(path, encoding='ascii') as handle:
+        return [line.strip() for line in handle if line.strip() and not line.startswith('-----')]
+
+
 def collections_path():
     """The folder holding ansible_collections/scalingo/cloud."""
     parts = os.path.realpath(ROOT).split(os.sep)
@@ -110,6 +138,7 @@ class Scan:
         self.bearers_file = os.path.join(self.private, 'bearers.jsonl')
         self.addon_secrets_file = os.path.join(self.private, 'addon-secrets.jsonl')
         self.vars_file = os.path.join(self.private, 'vars.json')
+        self.tls_key_file = None
         self.started = time.time()
         self.failed_targets = []
 
@@ -125,8 +154,11 @@ class Scan:
             handle.write('"""Simulator stand-in of the secret scan."""\n')
         self.write_private('wrapper.json', {'root': ROOT, 'token': self.token, 'bearers_file': self.bearers_file,
                                             'addon_secrets_file': self.addon_secrets_file})
+        self.tls_key_file = os.path.join(self.private, 'tls.key')
+        make_tls_key(self.tls_key_file)
         self.write_private('vars.json', {'simulator_token': self.token, 'scalingo_env_secret': self.env_secret,
-                                         'simulator_root': os.path.join(self.work, 'simroot')})
+                                         'simulator_root': os.path.join(self.work, 'simroot'),
+                                         'scalingo_test_tls_key_file': self.tls_key_file})
         with open(os.path.join(self.work, 'inventory'), 'w', encoding='utf-8') as handle:
             handle.write('testhost ansible_connection=local ansible_python_interpreter=%s\n' % sys.executable)
 
@@ -220,6 +252,7 @@ class Scan:
                   for kind, value in list(found)]
         found.append(('secret environment value', self.env_secret))
         found += [('addon credential', value) for value in self.addon_secrets()]
+        found += [('TLS key', line) for line in tls_key_lines(self.tls_key_file)]
         return found, len(bearers)
 
     def addon_secrets(self):
@@ -366,8 +399,8 @@ def main(argv=None):
         if bearer_count == 0:
             problems.append('no bearer was collected: the scan would prove nothing about bearers')
             log('PROBLEM: %s' % problems[-1])
-        log('Searched %d files for the API token, %d bearer(s) (raw and as basic auth) and %d addon credential(s) '
-            '(self-check: %s); %d bearer cache file(s) checked'
+        log('Searched %d files for the API token, %d bearer(s) (raw and as basic auth), the secret environment '
+            'value, %d addon credential(s) and the TLS key (self-check: %s); %d bearer cache file(s) checked'
             % (files, bearer_count, len(scan.addon_secrets()), ', '.join(checked), cache_files))
         if scan.failed_targets:
             log('Failed target(s): %s (see %s)' % (', '.join(scan.failed_targets), scan.logs))
@@ -375,8 +408,8 @@ def main(argv=None):
             log('Secret scan FAILED: %d occurrence(s), %d problem(s), %d failed target(s)'
                 % (len(hits), len(problems), len(scan.failed_targets)))
             return 1
-        log('Secret scan passed: 0 occurrences of the token, of any addon credential, or of any bearer outside the '
-            '0600 cache files')
+        log('Secret scan passed: 0 occurrences of the token, of the secret environment value, of any addon '
+            'credential, of the TLS key, or of any bearer outside the 0600 cache files')
         failed = False
         return 0
     finally:

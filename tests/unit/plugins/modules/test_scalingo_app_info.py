@@ -129,3 +129,19 @@ def test_no_apps(api, run_module):
     result = run(run_module, include=["formation"])
     assert result["scalingo_app_info"] == []
     assert len(api.calls()) == 1
+
+
+def test_domains_and_collaborators(api, run_module):
+    domains = [{"id": "dom-1", "name": "www.example.com", "ssl": False, "canonical": True,
+                "letsencrypt_enabled": True, "letsencrypt_status": "created"}]
+    collaborator = {"id": "col-1", "email": "dev@example.com", "username": "n/a", "status": "pending",
+                    "is_limited": False, "invitation_link": "https://my.scalingo.com/apps/collaboration?token=abc"}
+    api.add("GET", "/apps/" + NAME, json={"app": APP})
+    api.add("GET", "/apps/%s/domains" % NAME, json={"domains": domains})
+    api.add("GET", "/apps/%s/collaborators" % NAME, json={"collaborators": [collaborator]})
+    result = run(run_module, name=NAME, include=["collaborators", "domains"])
+    item = result["scalingo_app_info"][0]
+    assert item["domains"] == domains
+    assert item["collaborators"] == [dict((k, v) for k, v in collaborator.items() if k != "invitation_link")]
+    assert summary(api.calls()) == [("GET", "/v1/apps/" + NAME), ("GET", "/v1/apps/%s/domains" % NAME),
+                                    ("GET", "/v1/apps/%s/collaborators" % NAME)]
