@@ -63,7 +63,9 @@ def addon_name_prefixes(provider_ids):
     An addon of provider ``scalingo-postgresql`` sets ``SCALINGO_POSTGRESQL_URL`` (and possibly more
     ``SCALINGO_POSTGRESQL_...`` names); a third-party provider such as ``mailjet`` sets ``MAILJET_...`` names.
     The rule: ``SCALINGO_<STEM>_`` and ``<STEM>_``, STEM being the provider id without ``scalingo-``, upper case,
-    other characters than letters and digits as ``_`` (plus the platform's short forms: MONGO, INFLUX)."""
+    other characters than letters and digits as ``_`` (plus the platform's short forms: MONGO, INFLUX). The
+    aliases the platform adds (``DATABASE_URL=$SCALINGO_POSTGRESQL_URL``) are recognised by their value
+    (set_by_addon)."""
     prefixes = set()
     for provider in provider_ids:
         stem = re.sub(r"[^A-Z0-9]+", "_", re.sub(r"^scalingo-", "", provider or "").upper()).strip("_")
@@ -125,10 +127,22 @@ class Plan:
         return dict(added=self.added, updated=self.updated, removed=self.removed, unchanged=sorted(self.unchanged))
 
 
+ALIAS = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def set_by_addon(variable, addon_prefixes):
+    """True when ``variable`` (``{name, value}``, the raw value) was set by an addon: its name has an addon's
+    prefix, or its value is only a reference to such a name, the alias the platform adds beside an addon's own
+    variable (``DATABASE_URL=$SCALINGO_POSTGRESQL_URL``)."""
+    alias = ALIAS.fullmatch(variable.get("value") or "")
+    return any(name.startswith(prefix) for prefix in addon_prefixes
+               for name in [variable["name"]] + ([alias.group(1)] if alias else []))
+
+
 def purge_candidates(by_name, wanted, keep, addon_prefixes=()):
-    """Names a purge removes: not wanted, not kept, not set by an addon (by their name prefixes)."""
-    return sorted(name for name in by_name if name not in wanted and not kept(name, keep)
-                  and not any(name.startswith(prefix) for prefix in addon_prefixes))
+    """Names a purge removes: not wanted, not kept, not set by an addon (set_by_addon)."""
+    return sorted(name for name, variable in by_name.items() if name not in wanted and not kept(name, keep)
+                  and not set_by_addon(variable, addon_prefixes))
 
 
 def apply_plan(client, app, plan):

@@ -65,8 +65,10 @@ options:
       - The variables of an addon are recognised by their names, C(SCALINGO_<PROVIDER>_...) or C(<PROVIDER>_...),
         PROVIDER being the addon provider's id without C(scalingo-), in upper case (C(SCALINGO_POSTGRESQL_URL)
         for C(scalingo-postgresql); C(SCALINGO_MONGO_URL) for C(scalingo-mongodb), C(SCALINGO_INFLUX_URL) for
-        C(scalingo-influxdb)). The app's addons are read (one more request) only when a purge would otherwise
-        remove something. Add other names an addon sets to O(keep).
+        C(scalingo-influxdb)), and so are the aliases the platform adds beside them, whose raw value is only a
+        reference to such a name (C(DATABASE_URL=$SCALINGO_POSTGRESQL_URL), C(REDIS_URL=$SCALINGO_REDIS_URL)).
+        The app's addons are read (one more request) only when a purge would otherwise remove something. Add
+        other names an addon sets to O(keep).
       - Refused with O(state=absent).
     type: bool
     default: false

@@ -39,6 +39,13 @@ def test_kept(name, keep, expected):
     assert environment.kept(name, keep) is expected
 
 
+def test_purge_spares_the_aliases_of_addon_variables():
+    variables = current(DATABASE_URL="$SCALINGO_POSTGRESQL_URL", SCALINGO_POSTGRESQL_URL="postgres://u:p@h/d",
+                        OTHER_URL="${SCALINGO_POSTGRESQL_URL}", MINE="$HOME", COPY="x$SCALINGO_POSTGRESQL_URL")
+    plan = environment.Plan(variables, {}, purge=True, addon_prefixes=["SCALINGO_POSTGRESQL_", "POSTGRESQL_"])
+    assert plan.removed == ["COPY", "MINE"]
+
+
 def test_plan_present_with_purge():
     plan = environment.Plan(current(A="1", B="2", C="3", SCALINGO_REDIS_URL="r", K="k"),
                             dict(A="1", B="20", D="4"), purge=True, keep=["K"], addon_prefixes=["SCALINGO_REDIS_"])
