@@ -99,12 +99,12 @@ def test_health_and_reset(api, sim, app):
 
 def test_request_log_masks_secret_values_in_bodies(api, sim, app):
     """One-off environment values and secret fields are masked in the request log, like the Authorization header."""
-    run = api.post("/v1/apps/example-app/run", {"command": "env", "env": {"DB_PASSWORD": "p4ss-w0rd-x1"},
-                                                 "detached": True})
+    run = api.post("/v1/apps/example-app/run",
+                   {"command": "env", "env": {"DB_PASSWORD": "p4ss-w0rd-x1"}, "detached": True})
     assert run.status_code == 200
     api.put("/v1/apps/example-app/variables", {"variables": [{"name": "TOKEN", "value": "p4ss-w0rd-x2"}]})
-    api.post("/v1/apps/example-app/domains", {"domain": {"name": "example.com", "tlscert": "CERT",
-                                                          "tlskey": "p4ss-w0rd-x3" * 200}})
+    api.post("/v1/apps/example-app/domains",
+             {"domain": {"name": "example.com", "tlscert": "CERT", "tlskey": "p4ss-w0rd-x3" * 200}})
     log = sim.admin("GET", "/_sim/requests")["requests"]
     assert "p4ss-w0rd" not in json.dumps(log)
     run_entry = [e for e in log if e["path"] == "/v1/apps/example-app/run"][0]
