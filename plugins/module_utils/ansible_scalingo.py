@@ -149,7 +149,14 @@ def run_module(argument_spec, main, **module_kwargs):
     spec = scalingo_argument_spec()
     spec.update(argument_spec)
     module_kwargs.setdefault("supports_check_mode", True)
-    module = AnsibleModule(argument_spec=spec, **module_kwargs)
+    try:
+        module = AnsibleModule(argument_spec=spec, **module_kwargs)
+    except OverflowError:
+        # ansible-core crashes turning an infinite float into an int: take the number options as given,
+        # so that common_option_errors names the option and the rule instead
+        for option in [item[0] for item in NUMBER_OPTIONS if item[0] in spec]:
+            spec[option] = dict(spec[option], type="raw")
+        module = AnsibleModule(argument_spec=spec, **module_kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     scalingo = AnsibleScalingo(module)

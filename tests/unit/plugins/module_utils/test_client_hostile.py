@@ -410,11 +410,15 @@ def test_scalingo_app_info_fails_clearly_on_truncated_json(api, run_module):
     (scalingo_scale, dict(app="my-app", containers=[dict(name="web", amount=2)], poll_interval=float("inf"))),
     (scalingo_restart, dict(app="my-app", timeout=1e309)),
     (scalingo_one_off, dict(app="my-app", command="env", timeout=float("-inf"))),
+    (scalingo_restart, dict(app="my-app", wait_timeout=float("inf"))),
+    (scalingo_scale, dict(app="my-app", containers=[dict(name="web", amount=2)], wait_timeout=float("-inf"))),
+    (scalingo_one_off, dict(app="my-app", command="env", run_timeout=float("inf"))),
 ])
 def test_non_finite_numbers_are_refused_before_any_request(api, run_module, module, args):
     result = run_module(module, args)
     assert result["failed"]
-    assert "is not a finite number of seconds" in result["msg"]
+    option = [name for name in ("timeout", "wait_timeout", "poll_interval", "run_timeout") if name in args][0]
+    assert result["msg"].startswith("%s: " % option) and "is not a finite number of seconds" in result["msg"]
     assert api.all_calls() == []
 
 
@@ -434,6 +438,16 @@ def test_non_finite_numbers_are_refused_before_any_request(api, run_module, modu
 def test_number_options_finite_and_in_range(params, expected):
     params = dict(params, api_token=API_TOKEN)
     assert common_option_errors(params) == [expected]
+
+
+@pytest.mark.parametrize("module, args, option", [
+    (scalingo_restart, dict(app="my-app", wait_timeout=float("nan")), "wait_timeout"),
+    (scalingo_one_off, dict(app="my-app", command="env", run_timeout=float("nan")), "run_timeout"),
+])
+def test_nan_in_an_int_option_is_refused_by_ansible_before_any_request(api, run_module, module, args, option):
+    result = run_module(module, args)
+    assert result["failed"] and option in result["msg"]
+    assert api.all_calls() == []
 
 
 def test_number_options_in_range_pass():
