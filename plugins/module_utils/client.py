@@ -683,19 +683,22 @@ class ScalingoClient:
 
     # ------------------------------------------------------------- requests
 
-    def request(self, method, path, json=None, params=None, headers=None, retry_safe=None):
-        """Send one API request. Returns ScalingoResponse for < 400, raises ScalingoAPIError otherwise.
+    def request(self, method, path, json=None, params=None, headers=None, retry_safe=None, expect_json=True):
+        """Send one API request. Returns ScalingoResponse for < 300, raises ScalingoAPIError for >= 400 and
+        ScalingoResponseError for a redirect, or for a body that is not JSON unless ``expect_json`` is False
+        (an endpoint documented to answer text).
 
         ``retry_safe``: None = by method (GET/HEAD are safe); True for writes whose repetition is harmless.
         """
         try:
             url = self.url(path)
-            return self._request(method.upper(), url, json, params, headers, retry_safe, True)
+            return self._request(method.upper(), url, json, params, headers, retry_safe, True,
+                                 expect_json=expect_json)
         except ScalingoError as exc:
             raise exc.scrub(self._secrets)
 
-    def get(self, path, params=None, headers=None):
-        return self.request("GET", path, params=params, headers=headers)
+    def get(self, path, params=None, headers=None, expect_json=True):
+        return self.request("GET", path, params=params, headers=headers, expect_json=expect_json)
 
     def post(self, path, json=None, headers=None, retry_safe=False):
         return self.request("POST", path, json=json, headers=headers, retry_safe=retry_safe)
@@ -710,7 +713,7 @@ class ScalingoClient:
         return self.request("DELETE", path, params=params, headers=headers, retry_safe=retry_safe)
 
     def _request(self, method, url, json, params, headers, retry_safe, with_bearer, auth=None,
-                 service="Scalingo API"):
+                 service="Scalingo API", expect_json=True):
         """Send with the retry policy; re-exchange the bearer once on a 401."""
         if retry_safe is None:
             retry_safe = method in SAFE_METHODS
@@ -724,7 +727,7 @@ class ScalingoClient:
                                            _BearerAuth(bearer) if bearer else auth, retry_safe, retries, service)
             status = response.status_code
             if status < 300:
-                return self._success(response, method, path, service, retry_safe)
+                return self._success(response, method, path, service, retry_safe, expect_json)
             if status < 400:
                 raise self._redirect_error(response, method, path, service, retry_safe)
             if status == 401 and with_bearer and not reexchanged:
@@ -751,11 +754,11 @@ class ScalingoClient:
             return hint
         return "check api_url or SCALINGO_API_URL"
 
-    def _success(self, response, method, path, service, retry_safe):
+    def _success(self, response, method, path, service, retry_safe, expect_json=True):
         """The ScalingoResponse of an answer below 300; ScalingoResponseError when a body is there but is
-        not JSON (every API answer with a body is JSON)."""
+        not JSON (every API answer with a body is JSON) and ``expect_json``."""
         answer = ScalingoResponse.from_requests(response)
-        if answer.json is None and (answer.text or "").strip() and method != "HEAD":
+        if expect_json and answer.json is None and (answer.text or "").strip() and method != "HEAD":
             ctype = response.headers.get("Content-Type") or "none"
             message = ("%s answered %s %s with %d and a body that is not JSON (content type %s, %d bytes: %r); "
                        "a proxy or a captive portal may stand between this host and the API: %s"

@@ -357,6 +357,13 @@ def test_html_answer_to_a_write_says_the_outcome_is_unknown(api, client):
     assert len(api.calls()) == 1
 
 
+def test_text_endpoint_may_opt_out_of_the_json_check(api, client):
+    api.add("GET", "/apps/my-app/logs-text", body="2026-01-01 web-1 started", headers={"Content-Type": "text/plain"})
+    assert client.get("/apps/my-app/logs-text", expect_json=False).text == "2026-01-01 web-1 started"
+    with pytest.raises(ScalingoResponseError):
+        client.get("/apps/my-app/logs-text")
+
+
 def test_empty_success_bodies_are_fine(api, client):
     api.add("POST", "/apps/my-app/restart", status=202, body="")
     api.add("DELETE", "/apps/my-app", status=204, body="")
