@@ -3,6 +3,7 @@ proxy would send, a `Retry-After` of any kind, a delay, a body trickled byte by 
 connection. Standard library only."""
 
 import email.utils
+import math
 import re
 import threading
 import time
@@ -15,8 +16,7 @@ FIELDS = ("method", "path", "path_regex", "count", "status", "body", "content_ty
 
 
 def _number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
-        and value not in (float("inf"), float("-inf"))
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class Faults:

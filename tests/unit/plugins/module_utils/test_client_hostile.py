@@ -343,8 +343,8 @@ def test_200_html_page_is_an_error_naming_status_and_content_type(api, client):
 
 def test_truncated_json_is_an_error(api, client):
     api.add("GET", "/apps/my-app", body='{"app": {"name": "my-', headers={"Content-Type": "application/json"})
-    with pytest.raises(ScalingoResponseError, match=r"with 200 and a body that is not JSON \(content type "
-                                                   r"application/json, 21 bytes"):
+    expected = r"with 200 and a body that is not JSON \(content type application/json, 21 bytes"
+    with pytest.raises(ScalingoResponseError, match=expected):
         client.get("/apps/my-app")
 
 
