@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import __version__, catalog
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN, Authority
 from .catalog import ApiError, invalid, iso, not_found
+from .faults import Faults, answer as fault_answer
 from .state import Config, Store
 from .web import Request, Response  # noqa: F401 (Response is part of this module's interface)
 from .families import FAMILIES
@@ -51,70 +52,6 @@ class RateLimiter:
     def reset(self):
         with self._lock:
             self._windows.clear()
-
-
-class Faults:
-    """Injected failures of HTTP requests: status, delay, dropped connection."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._faults = []
-
-    @staticmethod
-    def check(spec):
-        if not isinstance(spec, dict):
-            raise invalid("fault", "should be an object")
-        fault = {"method": (spec.get("method") or "").upper() or None, "path": spec.get("path"),
-                 "path_regex": spec.get("path_regex"), "count": spec.get("count", 1),
-                 "status": spec.get("status"), "body": spec.get("body"),
-                 "retry_after": spec.get("retry_after", 1), "delay": spec.get("delay") or 0,
-                 "drop": bool(spec.get("drop", False)), "after_processing": bool(spec.get("after_processing", False))}
-        if fault["path"] is None and fault["path_regex"] is None:
-            raise invalid("path", "give path (exact) or path_regex")
-        if fault["path_regex"] is not None:
-            try:
-                re.compile(fault["path_regex"])
-            except (re.error, TypeError):
-                raise invalid("path_regex", "is not a valid regular expression")
-        if fault["count"] is not None and (not isinstance(fault["count"], int) or fault["count"] < 1):
-            raise invalid("count", "should be a positive integer or null (every request)")
-        if fault["status"] is not None and (not isinstance(fault["status"], int) or not 400 <= fault["status"] <= 599):
-            raise invalid("status", "should be an HTTP error status (400-599)")
-        if not isinstance(fault["delay"], (int, float)) or fault["delay"] < 0:
-            raise invalid("delay", "should be a number of seconds")
-        if fault["status"] is None and not fault["delay"] and not fault["drop"]:
-            raise invalid("fault", "give a status, a delay or drop")
-        return fault
-
-    def add(self, spec):
-        fault = self.check(spec)
-        with self._lock:
-            self._faults.append(fault)
-        return fault
-
-    def match(self, method, path):
-        with self._lock:
-            for fault in self._faults:
-                if fault["method"] not in (None, method):
-                    continue
-                if fault["path"] is not None and fault["path"] != path:
-                    continue
-                if fault["path_regex"] is not None and not re.search(fault["path_regex"], path):
-                    continue
-                if fault["count"] is not None:
-                    fault["count"] -= 1
-                    if fault["count"] <= 0:
-                        self._faults.remove(fault)
-                return dict(fault)
-        return None
-
-    def list(self):
-        with self._lock:
-            return [dict(f) for f in self._faults]
-
-    def clear(self):
-        with self._lock:
-            self._faults.clear()
 
 
 class RequestLog:
@@ -465,18 +402,26 @@ class Handler(BaseHTTPRequestHandler):
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         return Request(self.command, path, query, self.headers, body, self._base())
 
-    def _send(self, response, head_only=False):
+    def _send(self, response, head_only=False, trickle=0, trickle_bytes=1):
+        """Write the answer; with `trickle`, the body goes `trickle_bytes` at a time, `trickle` seconds apart."""
         payload, content_type = response.encode()
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
-        if content_type:
+        if content_type and "Content-Type" not in response.headers:
             self.send_header("Content-Type", content_type)
         if response.status != 204 and response.status >= 200:
             self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         if payload and not head_only:
-            self.wfile.write(payload)
+            if not trickle:
+                self.wfile.write(payload)
+                return
+            for start in range(0, len(payload), trickle_bytes):
+                self.wfile.write(payload[start:start + trickle_bytes])
+                self.wfile.flush()
+                if start + trickle_bytes < len(payload):
+                    time.sleep(trickle)
 
     def _drop(self):
         self.close_connection = True
@@ -525,12 +470,7 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         if fault and fault["status"] is not None:
-            status = fault["status"]
-            body = fault["body"] if fault["body"] is not None else catalog.default_body(status)
-            headers = {}
-            if status == 429 and fault["retry_after"] is not None:
-                headers["Retry-After"] = str(int(fault["retry_after"]))
-            response = Response(status, body, headers)
+            response = Response(*fault_answer(fault))
         elif req.path.startswith("/run/"):
             response = self._answer(req, self._wait)
         else:
@@ -540,7 +480,10 @@ class Handler(BaseHTTPRequestHandler):
             self._drop()
             return
         try:
-            self._send(response, head_only)
+            if fault and fault["trickle"]:
+                self._send(response, head_only, fault["trickle"], fault["trickle_bytes"])
+            else:
+                self._send(response, head_only)
         except OSError:
             # the client went away (e.g. its timeout passed during a delay): the request was still
             # processed, so it is logged, marked as an answer nobody received

@@ -33,9 +33,18 @@ from ansible_collections.scalingo.cloud.plugins.module_utils.client import (
     ScalingoClient,
     ScalingoError,
     scrub,
+    token_error,
 )
 from ansible_collections.scalingo.cloud.plugins.module_utils.operations import operation_result
-from ansible_collections.scalingo.cloud.plugins.module_utils.validation import region_error, url_error
+from ansible_collections.scalingo.cloud.plugins.module_utils.validation import number_error, region_error, url_error
+
+# number options checked finite and in range before any request: (minimum, greater than it, maximum)
+NUMBER_OPTIONS = (
+    ("timeout", 0, True, 3600),
+    ("wait_timeout", 0, False, 7 * 86400),
+    ("poll_interval", 0, True, 3600),
+    ("run_timeout", 0, True, 7 * 86400),
+)
 
 
 # Options that every module accepts (doc fragments scalingo.cloud.scalingo and scalingo.cloud.scalingo.wait, or
@@ -62,18 +71,16 @@ def scalingo_argument_spec():
 
 def common_option_errors(params):
     """Messages for common options that break their rules, checked before any request."""
-    if not params.get("api_token"):
+    token = params.get("api_token")
+    if not token or not token.strip():
         return ["api_token: no API token given; set the api_token option or the SCALINGO_API_TOKEN "
                 "environment variable"]
-    errors = [url_error(params.get(option), option, params.get("validate_certs", True))
-              for option in ("api_url", "auth_url")]
+    errors = [token_error(token.strip())]
+    errors.extend(url_error(params.get(option), option, params.get("validate_certs", True))
+                  for option in ("api_url", "auth_url"))
     errors.append(region_error(params.get("region")))
-    if params.get("timeout") is not None and params["timeout"] <= 0:
-        errors.append("timeout: must be greater than 0 seconds")
-    if params.get("wait_timeout") is not None and params["wait_timeout"] < 0:
-        errors.append("wait_timeout: must be 0 or more seconds")
-    if params.get("poll_interval") is not None and params["poll_interval"] <= 0:
-        errors.append("poll_interval: must be greater than 0 seconds")
+    errors.extend(number_error(params.get(option), option, minimum, above, maximum)
+                  for option, minimum, above, maximum in NUMBER_OPTIONS)
     return [e for e in errors if e]
 
 
@@ -166,7 +173,14 @@ def run_module(argument_spec, main, **module_kwargs):
     spec = scalingo_argument_spec()
     spec.update(argument_spec)
     module_kwargs.setdefault("supports_check_mode", True)
-    module = AnsibleModule(argument_spec=spec, **module_kwargs)
+    try:
+        module = AnsibleModule(argument_spec=spec, **module_kwargs)
+    except OverflowError:
+        # ansible-core crashes turning an infinite float into an int: take the number options as given,
+        # so that common_option_errors names the option and the rule instead
+        for option in [item[0] for item in NUMBER_OPTIONS if item[0] in spec]:
+            spec[option] = dict(spec[option], type="raw")
+        module = AnsibleModule(argument_spec=spec, **module_kwargs)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     scalingo = AnsibleScalingo(module)

@@ -383,22 +383,28 @@ def attach(client, attach_url, stdin=None, deadline=None, output=None):
 
 
 def exit_status(client, attach_url, deadline=None):
-    """``GET <attach_url>/wait`` -> the exit code of the process (int)."""
+    """``GET <attach_url>/wait`` -> the exit code of the process (int). A 401 (the bearer expired while the
+    command ran) is answered with a new token exchange and one more read."""
     where = _describe(attach_url)
     url = attach_url.rstrip("/") + "/wait"
-    timeout = _bound(client.timeout, deadline, "exit_status", "reading the exit status")
     bearer = client.bearer()
-    client.request_count += 1
-    try:
-        answer = client.session.get(url, auth=("", bearer), timeout=timeout, verify=client.validate_certs,
-                                    allow_redirects=False)
-    except requests.exceptions.Timeout:
-        _remaining(deadline, "exit_status", "reading the exit status")
-        raise OneOffError("the one-off attach endpoint %s gave no exit status within %g s" % (where, timeout),
-                          "exit_status")
-    except requests.exceptions.RequestException as exc:
-        raise OneOffError("could not read the exit status from the one-off attach endpoint %s: %s"
-                          % (where, scrub(str(exc), [bearer, url])), "exit_status")
+    for attempt in (1, 2):
+        timeout = _bound(client.timeout, deadline, "exit_status", "reading the exit status")
+        client.request_count += 1
+        try:
+            answer = client.session.get(url, auth=("", bearer), timeout=timeout, verify=client.validate_certs,
+                                        allow_redirects=False)
+        except requests.exceptions.Timeout:
+            _remaining(deadline, "exit_status", "reading the exit status")
+            raise OneOffError("the one-off attach endpoint %s gave no exit status within %g s" % (where, timeout),
+                              "exit_status")
+        except requests.exceptions.RequestException as exc:
+            raise OneOffError("could not read the exit status from the one-off attach endpoint %s: %s"
+                              % (where, scrub(str(exc), [bearer, url])), "exit_status")
+        if answer.status_code != 401 or attempt == 2:
+            break
+        client._bearer = None
+        bearer = client.bearer(rejected=bearer)
     if answer.status_code == 408:
         raise OneOffInactivityError(
             "the platform stopped the one-off after a long time without any output or input (HTTP 408 from "

@@ -8,6 +8,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import ipaddress
+import math
 import re
 
 try:
@@ -26,7 +27,7 @@ REGION_RE = re.compile(r"^[a-z0-9-]+$")
 def app_name_error(name, option="name", child=False):
     """Error message when ``name`` breaks the Scalingo app name rule (child apps: at most 32 characters)."""
     longest = CHILD_APP_NAME_MAX if child else APP_NAME_MAX
-    if isinstance(name, str) and APP_NAME_MIN <= len(name) <= longest and _APP_NAME.match(name):
+    if isinstance(name, str) and APP_NAME_MIN <= len(name) <= longest and _APP_NAME.fullmatch(name):
         return None
     return "%s: %r is not a valid Scalingo %sapp name: %s" % (
         option, name, "child " if child else "", APP_NAME_RULE % (APP_NAME_MIN, longest))
@@ -65,7 +66,7 @@ def url_error(value, option, validate_certs=True):
 
 
 def region_error(value, option="region"):
-    if value is None or REGION_RE.match(value):
+    if value is None or (isinstance(value, str) and REGION_RE.fullmatch(value)):
         return None
     return "%s: %r is not a valid region name: lowercase letters, digits and hyphens, like osc-fr1" % (option, value)
 
@@ -75,9 +76,28 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 def email_error(value, option):
     """Error message when ``value`` is not shaped like an email address (user@domain)."""
-    if isinstance(value, str) and _EMAIL.match(value):
+    if isinstance(value, str) and _EMAIL.fullmatch(value):
         return None
     return "%s: %r is not an email address (expected user@domain, like user@example.com)" % (option, value)
+
+
+# ----------------------------------------------------------------------- numbers
+
+def number_error(value, option, minimum=0, above=False, maximum=None, unit="seconds"):
+    """Error message when ``value`` (a number option) is not finite, or is out of range: greater than
+    ``minimum`` when ``above``, else at least ``minimum``; at most ``maximum`` when given. None when fine
+    (None included: the option was not given)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return "%s: %r is not a finite number of %s" % (option, value, unit)
+    if above and value <= minimum:
+        return "%s: must be greater than %g %s" % (option, minimum, unit)
+    if not above and value < minimum:
+        return "%s: must be %g or more %s" % (option, minimum, unit)
+    if maximum is not None and value > maximum:
+        return "%s: must be at most %g %s" % (option, maximum, unit)
+    return None
 
 
 # ------------------------------------------------------------- container formation
@@ -93,7 +113,7 @@ def container_size_error(size, option="size"):
 
     Well-formed names that this collection does not know (a region may offer more) are left to the API,
     which refuses unknown sizes with a 422."""
-    if size is None or size == "" or (isinstance(size, str) and _CONTAINER_SIZE.match(size)):
+    if size is None or size == "" or (isinstance(size, str) and _CONTAINER_SIZE.fullmatch(size)):
         return None
     return "%s: %r is not a container size: sizes are upper-case names such as %s" % (
         option, size, ", ".join(CONTAINER_SIZES))
@@ -101,7 +121,7 @@ def container_size_error(size, option="size"):
 
 def container_type_error(name, option="name"):
     """Error message when ``name`` cannot be a container type (a Procfile process type such as web)."""
-    if isinstance(name, str) and _CONTAINER_TYPE.match(name):
+    if isinstance(name, str) and _CONTAINER_TYPE.fullmatch(name):
         return None
     return "%s: %r is not a container type name: it must be a non-empty word without spaces or '/', such as web" % (
         option, name)

@@ -1,5 +1,6 @@
 """Fault injection, rate limit, region_disabled, and the request log."""
 
+import email.utils
 import json
 import time
 
@@ -120,8 +121,69 @@ def test_operation_hang_fault(api, sim, app):
     assert (response.status_code, response.json()) == (422, {"errors": {"app": ["is restarting"]}})
 
 
+def test_retry_after_zero_and_verbatim(api, sim):
+    sim.admin("POST", "/_sim/faults", {"path": "/v1/apps", "status": 429, "retry_after": 0})
+    sim.admin("POST", "/_sim/faults", {"path": "/v1/apps", "status": 429, "retry_after": "soon"})
+    assert api.get("/v1/apps").headers["Retry-After"] == "0"
+    assert api.get("/v1/apps").headers["Retry-After"] == "soon"
+
+
+def test_retry_after_as_an_http_date_in_the_past(api, sim):
+    sim.admin("POST", "/_sim/faults", {"path": "/v1/apps", "status": 429, "retry_after_date": -3600})
+    response = api.get("/v1/apps")
+    assert response.status_code == 429
+    when = email.utils.parsedate_to_datetime(response.headers["Retry-After"]).timestamp()
+    assert abs(when - (time.time() - 3600)) < 5
+
+
+def test_success_fault_answers_a_proxy_page_unprocessed(api, sim):
+    page = "<html><body>Please log in</body></html>"
+    sim.admin("POST", "/_sim/faults", {"method": "POST", "path": "/v1/apps", "status": 200, "body": page})
+    response = api.post("/v1/apps", {"app": {"name": "example-app"}})
+    assert (response.status_code, response.text) == (200, page)
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert api.get("/v1/apps").json() == {"apps": []}
+
+
+def test_success_fault_with_truncated_json_and_its_content_type(api, sim, app):
+    sim.admin("POST", "/_sim/faults", {"method": "GET", "path": "/v1/apps/example-app", "status": 200,
+                                       "body": '{"app": {"na', "content_type": "application/json"})
+    response = api.get("/v1/apps/example-app")
+    assert (response.status_code, response.text) == (200, '{"app": {"na')
+    assert response.headers["Content-Type"] == "application/json"
+
+
+def test_redirect_fault(api, sim, app):
+    sim.admin("POST", "/_sim/faults", {"method": "GET", "path": "/v1/apps/example-app", "status": 302,
+                                       "location": "http://127.0.0.1:9/v1/apps/example-app"})
+    response = api.get("/v1/apps/example-app", allow_redirects=False)
+    assert (response.status_code, response.headers["Location"]) == (302, "http://127.0.0.1:9/v1/apps/example-app")
+    assert response.content == b""
+
+
+def test_trickle_fault_sends_the_real_answer_byte_by_byte(api, sim, app):
+    sim.admin("POST", "/_sim/faults", {"method": "GET", "path": "/v1/apps/example-app", "trickle": 0.1,
+                                       "trickle_bytes": 50})
+    started = time.monotonic()
+    response = api.get("/v1/apps/example-app")
+    assert response.json()["app"]["name"] == "example-app"
+    pieces = -(-len(response.content) // 50)
+    assert pieces >= 3
+    assert time.monotonic() - started >= 0.1 * (pieces - 1) - 0.05
+    sim.admin("POST", "/_sim/faults", {"method": "GET", "path": "/v1/apps/example-app", "trickle": 0.3})
+    response = api.get("/v1/apps/example-app", stream=True, timeout=0.2)   # the head comes at once
+    assert response.status_code == 200
+    with pytest.raises(Exception, match="timed out"):
+        response.raw.read(1000)   # one byte every 0.3 s: each read waits longer than 0.2 s
+    response.close()
+
+
 def test_invalid_faults_are_refused(sim):
     for spec in ({"path": "/v1/apps"}, {"status": 500}, {"path": "/v1/apps", "status": 200},
+                 {"path": "/v1/apps", "status": 302}, {"path": "/v1/apps", "status": 429, "retry_after": -1},
+                 {"path": "/v1/apps", "status": 429, "retry_after_date": "yesterday"},
+                 {"path": "/v1/apps", "trickle": -1}, {"path": "/v1/apps", "trickle": 1, "trickle_bytes": 0},
+                 {"path": "/v1/apps", "status": 199, "body": "x"},
                  {"path_regex": "(", "status": 500}, {"operation": "explode"}):
         response = requests.post(sim.base + "/_sim/faults", json=spec)
         assert response.status_code == 422, spec
