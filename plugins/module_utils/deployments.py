@@ -190,8 +190,8 @@ def pack_directory(source_dir, target, exclude=(".git",)):
             else:
                 skipped.append(relative)
     except (IOError, OSError) as error:
-        raise ArchiveError("source_dir: cannot read %s: %s" % (getattr(error, "filename", None) or source_dir,
-                                                                getattr(error, "strerror", None) or error))
+        where = getattr(error, "filename", None) or source_dir
+        raise ArchiveError("source_dir: cannot read %s: %s" % (where, getattr(error, "strerror", None) or error))
     finally:
         tar.close()
         gz.close()
