@@ -217,7 +217,7 @@ def _build(sim, app, data, fetch_error):
         return "build-error", lines + [[1.0, text] for text in error + FINAL_LINES["build-error"]], [], 0
     scripted = _next_outcome(sim, app)
     outcome = scripted["status"] if scripted else "success"
-    extra = [line for line in ((scripted or {}).get("output") or "").splitlines()]
+    extra = ((scripted or {}).get("output") or "").splitlines()
     lines.append([0.2, "-----> Detecting the buildpack"])
     if outcome == "build-error":
         return outcome, lines + [[1.0, text] for text in extra + FINAL_LINES[outcome]], [], 0
