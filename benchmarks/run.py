@@ -54,13 +54,16 @@ SIZES = {
     'bearer_hosts': (10, 5),
     'bearer_tasks': (20, 5),
     'wait_cases': ([(3, 2), (3, 1), (5, 2), (2, 3), (10, 3)], [(2, 1)]),
+    'deployment_cases': ([(3, 1), (5, 2), (10, 3)], [(1, 0.5)]),
     'overhead_reps': (15, 3),
     'fleet_size': (50, 5),
     'fleet_forks': ((1, 10), (1, 5)),
     'rate_limited_fleet': (50, 0),   # 0: not run
     'rate_limit': (60, 60),
 }
-MEASUREMENTS = ('requests', 'bearer', 'waiting', 'overhead', 'fleet', 'fleet-rate-limited')
+MEASUREMENTS = ('requests', 'bearer', 'waiting', 'deployment', 'overhead', 'fleet', 'fleet-rate-limited')
+DEPLOYMENT_RE = re.compile(r'^/v1/apps/[^/]+/deployments/([^/?]+)$')
+EXAMPLE_APP = os.path.join(ROOT, 'examples', 'app')
 OVERHEAD_TARGET = 1.10
 FLEET_TARGET = 1.10
 
@@ -509,6 +512,39 @@ class Bench:
                          len(polls), '' if len(polls) == 1 else 's', poll_lag, task_lag),
                      'polls <= %.3g, lag <= %g s' % (bound, interval), self.verdict(ok))
         self.results['waiting'] = dict(cases=cases)
+
+    def measure_deployment(self):
+        """Polls of one scalingo_deployment against the deployment's duration (the simulator's
+        deployment_duration): at most duration / interval + 1 polls, the last one within one interval of the end."""
+        section = 'waiting for a deployment'
+        cases = []
+        for number, (duration, interval) in enumerate(self.size('deployment_cases')):
+            label = 'deployment %g s, poll_interval %g s' % (duration, interval)
+            self.sim.reset(deployment_duration=duration, rate_limit=0)
+            self.sim.admin('POST', '/_sim/apps', {'name': 'bench-deploy'})
+            run = self.playbook('deployment.yml', 'deployment-d%g-i%g' % (duration, interval),
+                                dict(bench_app='bench-deploy', bench_interval=interval, bench_source_dir=EXAMPLE_APP,
+                                     bench_git_ref='bench-%d' % number))
+            entries = self.sim.entries()
+            polls = [e for e in entries if e['method'] == 'GET' and DEPLOYMENT_RE.match(e['path'])]
+            timing = (run.measured('scalingo_deployment waiting') or [None])[0]
+            apps = self.sim.admin('GET', '/_sim/state').get('apps') or {}
+            deployments = [d for a in apps.values() for d in a.get('deployments') or []]
+            if not run.ok() or len(deployments) != 1 or not polls or timing is None:
+                self.row(section, label, 'no deployment followed', status='FAIL')
+                continue
+            deployment = deployments[0]
+            finished = deployment['start_at'] + deployment['duration']
+            last_poll = max(e['t'] for e in polls)
+            poll_lag, task_lag = last_poll - finished, timing['end'] - finished
+            bound = duration / interval + 1
+            ok = len(polls) <= bound and 0 <= poll_lag <= interval
+            cases.append(dict(duration_s=duration, poll_interval_s=interval, polls=len(polls), polls_bound=bound,
+                              return_lag_s=round(poll_lag, 3), task_end_lag_s=round(task_lag, 3), ok=ok))
+            self.row(section, label, '%d poll%s, returns %.2f s after the end (task %.2f s)' % (
+                len(polls), '' if len(polls) == 1 else 's', poll_lag, task_lag),
+                'polls <= %.3g, lag <= %g s' % (bound, interval), self.verdict(ok))
+        self.results['deployment'] = dict(cases=cases)
 
     def measure_overhead(self):
         section = 'overhead'

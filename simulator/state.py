@@ -211,7 +211,8 @@ class Store:
             "sticky_session": app["sticky_session"],
             "router_logs": app["router_logs"],
             "last_deployed_at": deployed_at,
-            "last_deployed_by": user_object(app["owner"])["username"] if app["deployed"] else None,
+            "last_deployed_by": (app.get("last_deployed_by") or user_object(app["owner"])["username"]
+                                 if app["deployed"] else None),
             "last_deployment_id": app["last_deployment_id"],
             "stack_id": app["stack_id"],
             "hds_resource": app["hds_resource"],
