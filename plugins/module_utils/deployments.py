@@ -341,7 +341,7 @@ def deployment_output(client, app, deployment_id):
     """The build output (text) of a deployment; '' when the platform has none (404)."""
     try:
         return client.get("%s/%s/output" % (deployments_path(app), deployment_id),
-                          headers={"Accept": "text/plain"}).text or ""
+                          headers={"Accept": "text/plain"}, expect_json=False).text or ""
     except ScalingoAPIError as error:
         if error.status == 404 and error.resource != "app":
             return ""
