@@ -141,14 +141,6 @@ def _variable_names(app, addon):
     return sorted(v["name"] for v in app.get("variables", []) if v.get("addon_id") == addon["id"])
 
 
-def _payload(req):
-    body = req.json()
-    payload = body.get("addon")
-    if not isinstance(payload, dict):
-        raise invalid("addon", "can't be blank")
-    return payload
-
-
 def _addon(app, addon_id):
     found = next((a for a in app.get("addons", []) if a["id"] == addon_id), None)
     if found is None:
@@ -213,7 +205,7 @@ def routes(sim):
             return Response(200, {"addons": [addon_view(record, a) for a in record.get("addons", [])]})
 
     def provision(req, app):
-        payload = _payload(req)
+        payload = req.payload("addon", "can't be blank")
         with store.lock:
             record = store.app_for(req.email, app)
             provider_id = payload.get("addon_provider_id")
@@ -244,7 +236,7 @@ def routes(sim):
             return Response(200, {"addon": addon_view(record, _addon(record, addon_id))})
 
     def upgrade(req, app, addon_id):
-        payload = _payload(req)
+        payload = req.payload("addon", "can't be blank")
         with store.lock:
             record = store.app_for(req.email, app)
             addon = _addon(record, addon_id)

@@ -70,9 +70,7 @@ def _may_manage(app, email):
 
 
 def _payload(req):
-    payload = req.json().get("collaborator")
-    if not isinstance(payload, dict):
-        raise invalid("collaborator", "missing field")
+    payload = req.payload("collaborator")
     limited = payload.get("is_limited")
     if limited is not None and not isinstance(limited, bool):
         raise invalid("is_limited", "must be a boolean")

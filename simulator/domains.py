@@ -299,14 +299,6 @@ def _bool(payload, key):
     return value
 
 
-def _payload(req):
-    body = req.json()
-    payload = body.get("domain")
-    if not isinstance(payload, dict):
-        raise invalid("domain", "missing field")
-    return payload
-
-
 def _certificate(payload, current):
     """The new certificate record (None: removed) or `current` when the payload does not touch it."""
     if "tlscert" not in payload and "tlskey" not in payload:
@@ -345,7 +337,7 @@ def routes(sim):
     def create(req, app):
         with store.lock:
             record = store.app_for(req.email, app)
-            payload = _payload(req)
+            payload = req.payload("domain")
             name = payload.get("name")
             if not isinstance(name, str) or not name:
                 raise invalid("name", "can't be blank")
@@ -376,7 +368,7 @@ def routes(sim):
         with store.lock:
             record = store.app_for(req.email, app)
             found = _find_domain(record, domain)
-            payload = _payload(req)
+            payload = req.payload("domain")
             if "name" in payload and str(payload["name"]).lower() != found["name"]:
                 raise invalid("name", "cannot be changed: add another domain and remove this one")
             canonical = _bool(payload, "canonical")

@@ -3,7 +3,7 @@
 import json
 
 from . import catalog
-from .catalog import bad_json
+from .catalog import bad_json, invalid
 
 
 class Response:
@@ -47,6 +47,13 @@ class Request:
                     raise bad_json(self.body)
                 self._json = value
         return self._json
+
+    def payload(self, root, message="missing field"):
+        """The object under `root` in the JSON body (`{"addon": {...}}`), else 422 on `root` with `message`."""
+        payload = self.json().get(root)
+        if not isinstance(payload, dict):
+            raise invalid(root, message)
+        return payload
 
     @property
     def dry_run(self):

@@ -96,6 +96,18 @@ def tls_key_lines(path):
         return [line.strip() for line in handle if line.strip() and not line.startswith('-----')]
 
 
+def jsonl_values(path, key):
+    """The set of the non-empty values of ``key`` in a JSON lines file (empty when the file is missing)."""
+    values = set()
+    if os.path.exists(path):
+        with open(path, encoding='utf-8') as handle:
+            for line in handle:
+                value = json.loads(line).get(key)
+                if value:
+                    values.add(value)
+    return values
+
+
 def collections_path():
     """The folder holding ansible_collections/scalingo/cloud."""
     parts = os.path.realpath(ROOT).split(os.sep)
@@ -230,13 +242,7 @@ class Scan:
 
     def secrets(self):
         """(kind, value) of every secret to look for: the token, each bearer, and their basic-auth forms."""
-        bearers = set()
-        if os.path.exists(self.bearers_file):
-            with open(self.bearers_file, encoding='utf-8') as handle:
-                for line in handle:
-                    bearer = json.loads(line).get('bearer')
-                    if bearer:
-                        bearers.add(bearer)
+        bearers = jsonl_values(self.bearers_file, 'bearer')
         for path in self.files():
             if CACHE_FILE_RE.match(os.path.basename(path)):
                 try:
@@ -257,14 +263,7 @@ class Scan:
 
     def addon_secrets(self):
         """The credentials the simulators generated for addons (saved by the wrapper when they stopped)."""
-        values = set()
-        if os.path.exists(self.addon_secrets_file):
-            with open(self.addon_secrets_file, encoding='utf-8') as handle:
-                for line in handle:
-                    value = json.loads(line).get('secret')
-                    if value:
-                        values.add(value)
-        return sorted(values)
+        return sorted(jsonl_values(self.addon_secrets_file, 'secret'))
 
     def files(self):
         """Every file to search: the work folder (but the private folder) and what the runs wrote in the collection."""
