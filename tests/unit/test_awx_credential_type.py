@@ -22,7 +22,7 @@ import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from ansible_collections.scalingo.cloud.plugins.module_utils.client import DEFAULT_REGION, REGIONS
+from ansible_collections.scalingo.cloud.plugins.module_utils.client import DEFAULT_AUTH_URL, DEFAULT_REGION, REGIONS
 from ansible_collections.scalingo.cloud.plugins.module_utils.validation import region_error, url_error
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -60,7 +60,7 @@ def test_inputs_follow_the_awx_schema(credential_type):
     inputs = credential_type["inputs"]
     assert set(inputs) <= {"fields", "required"}
     ids = [field["id"] for field in inputs["fields"]]
-    assert ids == ["api_token", "region", "api_url"]
+    assert ids == ["api_token", "region", "api_url", "auth_url"]
     for field in inputs["fields"]:
         assert set(field) <= FIELD_KEYS, field["id"]
         assert FIELD_ID.match(field["id"])
@@ -77,7 +77,7 @@ def test_injectors_follow_the_awx_schema(credential_type):
     injectors = credential_type["injectors"]
     assert list(injectors) == ["env"]
     env = injectors["env"]
-    assert sorted(env) == ["SCALINGO_API_TOKEN", "SCALINGO_API_URL", "SCALINGO_REGION"]
+    assert sorted(env) == ["SCALINGO_API_TOKEN", "SCALINGO_API_URL", "SCALINGO_AUTH_URL", "SCALINGO_REGION"]
     for name, template in env.items():
         assert ENV_NAME.match(name) and not name.startswith("ANSIBLE_")
         assert all(ord(char) < 128 for char in template)
@@ -96,20 +96,25 @@ def inject(credential_type, inputs):
                 for name, template in credential_type["injectors"]["env"].items())
 
 
-@pytest.mark.parametrize("inputs, region, api_url", [
-    ({"api_token": TOKEN}, DEFAULT_REGION, REGIONS[DEFAULT_REGION]),
-    ({"api_token": TOKEN, "region": "", "api_url": ""}, DEFAULT_REGION, REGIONS[DEFAULT_REGION]),
-    ({"api_token": TOKEN, "region": "osc-secnum-fr1"}, "osc-secnum-fr1", REGIONS["osc-secnum-fr1"]),
+@pytest.mark.parametrize("inputs, region, api_url, auth_url", [
+    ({"api_token": TOKEN}, DEFAULT_REGION, REGIONS[DEFAULT_REGION], DEFAULT_AUTH_URL),
+    ({"api_token": TOKEN, "region": "", "api_url": "", "auth_url": ""}, DEFAULT_REGION, REGIONS[DEFAULT_REGION],
+     DEFAULT_AUTH_URL),
+    ({"api_token": TOKEN, "region": "osc-secnum-fr1"}, "osc-secnum-fr1", REGIONS["osc-secnum-fr1"], DEFAULT_AUTH_URL),
     ({"api_token": TOKEN, "region": "osc-fr1", "api_url": "https://scalingo-proxy.example.com"},
-     "osc-fr1", "https://scalingo-proxy.example.com"),
+     "osc-fr1", "https://scalingo-proxy.example.com", DEFAULT_AUTH_URL),
+    ({"api_token": TOKEN, "region": "simulator", "api_url": "http://127.0.0.1:8080", "auth_url": "http://127.0.0.1:8080"},
+     "simulator", "http://127.0.0.1:8080", "http://127.0.0.1:8080"),
 ])
-def test_injected_environment_is_accepted_by_the_modules(credential_type, inputs, region, api_url):
+def test_injected_environment_is_accepted_by_the_modules(credential_type, inputs, region, api_url, auth_url):
     env = inject(credential_type, inputs)
-    assert env == {"SCALINGO_API_TOKEN": TOKEN, "SCALINGO_REGION": region, "SCALINGO_API_URL": api_url}
-    # The modules take these values through their environment fallbacks and check them before any
-    # request: none may be empty or malformed.
+    assert env == {"SCALINGO_API_TOKEN": TOKEN, "SCALINGO_REGION": region, "SCALINGO_API_URL": api_url,
+                   "SCALINGO_AUTH_URL": auth_url}
+    # The modules and the inventory plugin take these values through their environment fallbacks and
+    # check them before any request: none may be empty or malformed.
     assert region_error(env["SCALINGO_REGION"]) is None
     assert url_error(env["SCALINGO_API_URL"], "api_url") is None
+    assert url_error(env["SCALINGO_AUTH_URL"], "auth_url") is None
 
 
 def test_default_api_url_is_the_one_the_client_uses_for_each_known_region(credential_type):
