@@ -150,4 +150,3 @@ def routes(store):
          "regional"),
         ("DELETE", base, delete_route, "regional"),
     ]
-

@@ -15,8 +15,9 @@ description:
   - Each host is named after its app. When two of the listed regions hold an app of the same name, both
     hosts are named C(<app>.<region>); use the host variable C(scalingo_name) for the app's name in tasks.
   - Each host has C(ansible_connection=local) (the modules talk to the API from the controller) and the
-    following variables, read from the app list at no extra cost. C(scalingo_id), C(scalingo_name), C(scalingo_region), C(scalingo_api_url) (the API of the app's region,
-    to pass to the modules' O(scalingo.cloud.scalingo_app#module:api_url)), C(scalingo_url), C(scalingo_status),
+    following variables, read from the app list at no extra cost. C(scalingo_id), C(scalingo_name),
+    C(scalingo_region), C(scalingo_api_url) (the API of the app's region, to pass to the modules'
+    O(scalingo.cloud.scalingo_app#module:api_url)), C(scalingo_url), C(scalingo_status),
     C(scalingo_stack_id), C(scalingo_project_id), C(scalingo_project_name), C(scalingo_owner) (C(id),
     C(username), C(email)), C(scalingo_parent_app) (the parent app's name for a child app, else V(null)),
     C(scalingo_hds_resource), C(scalingo_created_at) and C(scalingo_last_deployment) (C(id), C(deployed_at),
@@ -296,8 +297,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             filters = {}
         extra = sorted(set(filters) - set(FILTER_KEYS))
         if extra:
-            errors.append("filters: unknown key %s; the filters are %s" % (", ".join(map(str, extra)),
-                                                                          ", ".join(FILTER_KEYS)))
+            errors.append("filters: unknown key %s; the filters are %s"
+                          % (", ".join(map(str, extra)), ", ".join(FILTER_KEYS)))
         errors = [e for e in errors if e]
         if errors:
             raise AnsibleParserError("; ".join(errors))
