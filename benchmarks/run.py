@@ -12,6 +12,7 @@ stops the simulator by its PID.
     python3 benchmarks/run.py            # full run (about 13 minutes: the rate-limited fleet alone
                                          # takes 5 minutes by construction)
     python3 benchmarks/run.py --quick    # small run for CI (about a minute); --smoke is the same
+    python3 benchmarks/run.py --only inventory   # requests per refresh of the inventory plugin
     make bench                           # the same as the first line; BENCH_ARGS='--quick'
 
 Run with an interpreter that has ansible-core (and requests); when the one given has no
