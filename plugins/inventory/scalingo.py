@@ -92,7 +92,7 @@ extends_documentation_fragment:
   - ansible.builtin.constructed
   - ansible.builtin.inventory_cache
 seealso:
-  - ref: scalingo.cloud.docsite.awx
+  - ref: ansible_collections.scalingo.cloud.docsite.awx.inventory
     description: An AWX inventory source with the C(Scalingo API) credential.
   - module: scalingo.cloud.scalingo_app_info
   - name: Scalingo API, applications
