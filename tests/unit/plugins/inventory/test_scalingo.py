@@ -31,8 +31,9 @@ SECRET_VALUE = "postgres://user:s3cr3t-password@db.example.com/shop"
 WARNINGS = []
 
 
-def app(name, project=PROJECT_SHOP, status="running", parent=None, **extra):
-    body = {"id": "id-" + name, "name": name, "status": status, "project": dict(project), "owner": dict(OWNER),
+def app(name, project=None, status="running", parent=None, **extra):
+    body = {"id": "id-" + name, "name": name, "status": status, "project": dict(project or PROJECT_SHOP),
+            "owner": dict(OWNER),
             "url": "https://%s.osc-fr1.scalingo.io" % name, "stack_id": "st-scalingo-22", "hds_resource": False,
             "created_at": "2024-01-02T03:04:05.000Z", "last_deployment_id": "dep-" + name,
             "last_deployed_at": "2024-02-03T04:05:06.000Z", "last_deployed_by": "john",
