@@ -154,8 +154,12 @@ filters:
 
 import fnmatch
 import os
-import re
 from collections import Counter
+
+try:
+    from urllib.parse import quote
+except ImportError:  # pragma: no cover - Python 2 is not supported, kept for the import sanity test
+    from urllib import quote  # type: ignore
 
 from ansible.errors import AnsibleParserError
 from ansible.inventory.group import to_safe_group_name
@@ -177,7 +181,6 @@ PREFIX = "scalingo_"
 FILE_NAMES = ("scalingo.yml", "scalingo.yaml")
 FILTER_KEYS = ("name", "status", "project")
 INCLUDES = ("formation", "env_names", "addons")
-_PROJECT_ID = re.compile(r"pr-[0-9a-fA-F-]+")
 
 
 def _strings(value, option):
@@ -219,22 +222,25 @@ def app_record(app, region, api_url):
     }
 
 
+def _items(body, key):
+    """The dicts listed under ``key`` of an answer (nothing for an answer of another shape)."""
+    items = body.get(key) if isinstance(body, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def formation_of(body):
     return [{"name": c.get("name"), "amount": c.get("amount"), "size": c.get("size")}
-            for c in (body or {}).get("containers") or [] if isinstance(c, dict)]
+            for c in _items(body, "containers")]
 
 
 def env_names_of(body):
     """The variables' names only: the values are dropped here and never kept."""
-    return sorted(set(v.get("name") for v in (body or {}).get("variables") or []
-                      if isinstance(v, dict) and isinstance(v.get("name"), str)))
+    return sorted(set(v["name"] for v in _items(body, "variables") if isinstance(v.get("name"), str)))
 
 
 def addons_of(body):
     addons = []
-    for addon in (body or {}).get("addons") or []:
-        if not isinstance(addon, dict):
-            continue
+    for addon in _items(body, "addons"):
         provider = addon.get("addon_provider") if isinstance(addon.get("addon_provider"), dict) else {}
         plan = addon.get("plan") if isinstance(addon.get("plan"), dict) else {}
         addons.append({"id": addon.get("id"), "provider": provider.get("id"), "plan": plan.get("name"),
@@ -355,7 +361,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _include(self, record, item):
         path, key, extract = INCLUDE_REQUESTS[item]
-        url = "%s/v1/apps/%s/%s" % (record["api_url"], record["name"], path)
+        url = "%s/v1/apps/%s/%s" % (record["api_url"], quote(record["name"], safe=""), path)
         try:
             record[key] = extract(self.client.get(url).json)
         except ScalingoAPIError as error:
