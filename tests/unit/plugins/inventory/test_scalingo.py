@@ -387,3 +387,15 @@ def test_verify_file(tmp_path, name, accepted):
     path = tmp_path / name
     path.write_text("plugin: scalingo.cloud.scalingo\n")
     assert inventory_loader.get("scalingo.cloud.scalingo").verify_file(str(path)) is accepted
+
+
+def test_includes_of_an_unexpected_shape_read_as_empty(api, tmp_path):
+    api.add("GET", "/apps", json={"apps": [app("shop-web"), "not an app", {"id": "no-name"}]})
+    api.add("GET", "/apps/shop-web/containers", json=["not", "an", "object"])
+    api.add("GET", "/apps/shop-web/variables", json={"variables": [{"value": "no name"}, "x", {"name": "OK"}]})
+    api.add("GET", "/apps/shop-web/addons", json={"addons": None})
+    inventory = build(tmp_path, {"include": ["formation", "env_names", "addons"]})
+    assert inventory.hosts() == ["shop-web"]
+    hostvars = inventory.vars("shop-web")
+    assert (hostvars["scalingo_formation"], hostvars["scalingo_env_names"], hostvars["scalingo_addons"]) == (
+        [], ["OK"], [])
