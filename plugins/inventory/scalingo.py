@@ -32,6 +32,11 @@ description:
     bearer token is valid. With O(cache=true), a refresh served from the inventory cache sends none."
   - The inventory file must be named C(scalingo.yml), C(scalingo.yaml), or end in C(.scalingo.yml) or
     C(.scalingo.yaml).
+  - A value read from the API that contains C({) or C(}) is marked unsafe, so that Ansible never evaluates
+    a template found in it (in a project name, for example); the other values are left plain, since some
+    AWX versions import a marked value as an object. ansible-core 2.19 and later show every string an
+    inventory plugin gives as an object with a single C(__ansible_unsafe) key in
+    C(ansible-inventory --list) anyway.
 options:
   plugin:
     description:
@@ -189,6 +194,17 @@ def _strings(value, option):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
         raise AnsibleParserError("%s: must be a list of non-empty strings" % option)
+    return value
+
+
+def make_unsafe(value):
+    """The value with every string that could hold a template (a brace) marked unsafe."""
+    if isinstance(value, str):
+        return wrap_var(value) if ("{" in value or "}" in value) else value
+    if isinstance(value, dict):
+        return dict((make_unsafe(k), make_unsafe(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [make_unsafe(item) for item in value]
     return value
 
 
@@ -400,7 +416,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.add_host(host, group="scalingo")
             hostvars = dict((PREFIX + key, value) for key, value in app.items())
             for key, value in hostvars.items():
-                self.inventory.set_variable(host, key, wrap_var(value))
+                self.inventory.set_variable(host, key, make_unsafe(value))
             self.inventory.set_variable(host, "ansible_connection", "local")
             groups = ["scalingo_region_" + app["region"]]
             if app.get("project_name"):

@@ -399,3 +399,14 @@ def test_includes_of_an_unexpected_shape_read_as_empty(api, tmp_path):
     hostvars = inventory.vars("shop-web")
     assert (hostvars["scalingo_formation"], hostvars["scalingo_env_names"], hostvars["scalingo_addons"]) == (
         [], ["OK"], [])
+
+
+def test_a_template_in_an_api_value_is_never_evaluated(api, tmp_path):
+    template = "{{ 'evaluated' | upper }}"
+    api.add("GET", "/apps", json={"apps": [app("shop-web", project={"id": "pr-1", "name": template})]})
+    inventory = build(tmp_path, {"compose": {"project_copy": "scalingo_project_name",
+                                             "project_upper": "scalingo_project_name | upper"}})
+    hostvars = inventory.vars("shop-web")
+    assert hostvars["project_copy"] == template
+    assert hostvars["project_upper"] == template.upper()
+    assert "EVALUATED" not in str(hostvars["project_copy"])
