@@ -414,9 +414,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for app in apps:
             host = app["name"] if counts[app["name"]] == 1 else "%s.%s" % (app["name"], app["region"])
             self.inventory.add_host(host, group="scalingo")
-            hostvars = dict((PREFIX + key, value) for key, value in app.items())
+            # the same unsafe-marked values for the inventory and for compose, groups and keyed_groups
+            hostvars = dict((PREFIX + key, make_unsafe(value)) for key, value in app.items())
             for key, value in hostvars.items():
-                self.inventory.set_variable(host, key, make_unsafe(value))
+                self.inventory.set_variable(host, key, value)
             self.inventory.set_variable(host, "ansible_connection", "local")
             groups = ["scalingo_region_" + app["region"]]
             if app.get("project_name"):
