@@ -23,6 +23,18 @@ SIMULATOR_REGION = "simulator"
 PREFIX = re.compile(r"/regions/(?P<region>[^/]+)(?P<rest>/.*)?")
 
 
+class RegionView:
+    """The simulator as seen from one region: its own `store`, everything else the simulator's. Route
+    tables built over it (`server._routes(view)`, and every family's routes) serve that region."""
+
+    def __init__(self, sim, store):
+        self._sim = sim
+        self.store = store
+
+    def __getattr__(self, name):
+        return getattr(self._sim, name)
+
+
 class Regions:
     """The regions other than `simulator` (whose store is `sim.store`) and their routes."""
 
@@ -36,7 +48,7 @@ class Regions:
             store = Store(sim.config, "%s.%s" % (state_file, name) if state_file else None)
             self.stores[name] = store
             # the auth service answers at the root only
-            self.routes[name] = [route for route in build_routes(store) if route[3] != "auth"]
+            self.routes[name] = [route for route in build_routes(RegionView(sim, store)) if route[3] != "auth"]
 
     @staticmethod
     def names():

@@ -218,7 +218,7 @@ class Simulator:
         self.requests = RequestLog(request_log)
         self.started = time.time()
         self.routes = _routes(self)
-        self.regional = Regions(self, lambda store: _routes(self, store), state_file)
+        self.regional = Regions(self, _routes, state_file)
 
     def add_fault(self, spec):
         """An HTTP fault, or an operation fault when the spec has an `operation` key."""
@@ -325,9 +325,9 @@ class Simulator:
         raise ApiError(404, {"error": "not found"})
 
 
-def _routes(sim, store=None):
-    """The route table of a region's API (the simulator region's when `store` is None)."""
-    store = sim.store if store is None else store
+def _routes(sim):
+    """The route table of a region's API: `sim` is the simulator, or a `regions.RegionView` of it."""
+    store = sim.store
 
     def app_response(status, app, req):
         return Response(status, {"app": store.app_view(app, req.base)})
