@@ -1,7 +1,8 @@
 """Run a command with environment variables given on stdin, its output going to files.
 
-Reads ``{"env": {...}, "argv": [...], "stdout": PATH, "stderr": PATH}`` as JSON on stdin and exits
-with the command's exit status. The playbook passes the API token this way (in a ``no_log`` task)
+Reads ``{"env": {...}, "argv": [...], "stdout": PATH, "stderr": PATH, "rc": PATH}`` as JSON on stdin,
+writes the command's exit status to the ``rc`` file and exits 0 (the result of a ``no_log`` task
+holds no exit status on every ansible-core version). The playbook passes the API token this way (in a ``no_log`` task)
 rather than with the ``environment`` keyword, whose values Ansible puts on the command line it
 shows at high verbosity."""
 
@@ -19,8 +20,11 @@ def main():
     env = dict((k, v) for k, v in os.environ.items() if not k.startswith("SCALINGO_"))
     env.update(spec["env"])
     with open(spec["stdout"], "wb") as out, open(spec["stderr"], "wb") as err:
-        return subprocess.run(spec["argv"], env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                              check=False).returncode
+        returncode = subprocess.run(spec["argv"], env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                    check=False).returncode
+    with open(spec["rc"], "w") as handle:
+        handle.write("%d\n" % returncode)
+    return 0
 
 
 if __name__ == "__main__":
