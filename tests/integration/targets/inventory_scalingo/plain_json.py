@@ -1,4 +1,4 @@
-"""Read the JSON of `ansible-inventory --list` on stdin and print it with the `__ansible_unsafe`
+"""Read the JSON of `ansible-inventory --list` from the file given as argument and print it with the `__ansible_unsafe`
 markers (strings an inventory plugin gives, which Ansible never templates) replaced by their values,
 so that the playbook can parse it with from_json."""
 
@@ -19,7 +19,8 @@ def plain(value):
 
 
 def main():
-    data = json.load(sys.stdin)
+    with open(sys.argv[1], encoding="utf-8") as handle:
+        data = json.load(handle)
     unsafe = json.dumps(data).count('"__ansible_unsafe"')
     print(json.dumps({"inventory": plain(data), "unsafe_markers": unsafe}))
 
