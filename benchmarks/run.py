@@ -12,6 +12,7 @@ stops the simulator by its PID.
     python3 benchmarks/run.py            # full run (about 13 minutes: the rate-limited fleet alone
                                          # takes 5 minutes by construction)
     python3 benchmarks/run.py --quick    # small run for CI (about a minute); --smoke is the same
+    python3 benchmarks/run.py --only inventory   # requests per refresh of the inventory plugin
     make bench                           # the same as the first line; BENCH_ARGS='--quick'
 
 Run with an interpreter that has ansible-core (and requests); when the one given has no
@@ -60,10 +61,12 @@ SIZES = {
     'fleet_forks': ((1, 10), (1, 5)),
     'rate_limited_fleet': (50, 0),   # 0: not run
     'rate_limit': (60, 60),
+    'inventory_apps_per_region': (20, 2),
 }
-MEASUREMENTS = ('requests', 'bearer', 'waiting', 'deployment', 'overhead', 'fleet', 'fleet-rate-limited')
+MEASUREMENTS = ('requests', 'bearer', 'waiting', 'deployment', 'overhead', 'fleet', 'fleet-rate-limited', 'inventory')
 DEPLOYMENT_RE = re.compile(r'^/v1/apps/[^/]+/deployments/([^/?]+)$')
 EXAMPLE_APP = os.path.join(ROOT, 'examples', 'app')
+INVENTORY_REGIONS = ('osc-fr1', 'osc-secnum-fr1', 'simulator')   # the simulator's regions (simulator/regions.py)
 OVERHEAD_TARGET = 1.10
 FLEET_TARGET = 1.10
 
@@ -136,13 +139,13 @@ def ensure_ansible(argv):
     os.execve(vpython, [vpython, os.path.abspath(__file__)] + list(argv), env)
 
 
-def ansible_playbook_path():
-    here = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
+def ansible_playbook_path(command='ansible-playbook'):
+    here = os.path.join(os.path.dirname(sys.executable), command)
     if os.path.exists(here):
         return here
-    found = shutil.which('ansible-playbook')
+    found = shutil.which(command)
     if not found:
-        raise SystemExit('ansible-playbook not found beside %s nor on PATH' % sys.executable)
+        raise SystemExit('%s not found beside %s nor on PATH' % (command, sys.executable))
     return found
 
 
@@ -626,6 +629,71 @@ class Bench:
                  self.timing_verdict(ratio <= FLEET_TARGET))
         self.row(section, 'lower bound: the window lets %d through at once' % limit,
                  '(%d - %d) / %d per min = %.1f s' % (counts['api'], limit, limit, window_floor))
+
+    def inventory_refresh(self, name, config, label, extra_args=()):
+        """ansible-inventory --list on a <name>.scalingo.yml written from `config`; (ok, wall s, counts, hosts)."""
+        path = os.path.join(self.workdir, '%s.scalingo.yml' % name)
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump(dict(config, plugin='scalingo.cloud.scalingo'), handle)   # JSON is YAML
+        env = self.env(self.inventory_bearer_cache)
+        env.pop('SCALINGO_API_URL')
+        env['ANSIBLE_INVENTORY_ENABLED'] = 'scalingo.cloud.scalingo'
+        env['ANSIBLE_INVENTORY_UNPARSED_FAILED'] = 'true'
+        self.runs += 1
+        log_path = os.path.join(self.workdir, 'logs', '%02d-%s.log' % (self.runs, label))
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        log('  ansible-inventory -i %s --list %s(log: %s)' % (os.path.basename(path), ' '.join(extra_args) + ' ' if extra_args else '', log_path))
+        self.sim.mark()
+        started = time.monotonic()
+        done = subprocess.run([ansible_playbook_path('ansible-inventory'), '-i', path, '--list'] + list(extra_args),
+                              cwd=self.workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=600,
+                              check=False)
+        wall = time.monotonic() - started
+        with open(log_path, 'wb') as handle:
+            handle.write(done.stdout + done.stderr)
+        counts = count(self.sim.entries())
+        hosts = 0
+        if done.returncode == 0:
+            hosts = len(json.loads(done.stdout).get('_meta', {}).get('hostvars', {}))
+        else:
+            log('  FAILED (exit status %d): %s' % (done.returncode, done.stderr.decode('utf-8', 'replace')[-1000:]))
+        return done.returncode == 0, wall, counts, hosts
+
+    def measure_inventory(self):
+        section = 'inventory plugin, requests per refresh'
+        per_region = self.size('inventory_apps_per_region')
+        self.sim.reset(rate_limit=0)
+        for region in INVENTORY_REGIONS:
+            for index in range(per_region):
+                self.sim.admin('POST', '/_sim/apps', {'name': 'inv-%s-%02d' % (region[:6].strip('-'), index),
+                                                      'region': region, 'project': 'project-%d' % (index % 3)})
+        apps, regions = per_region * len(INVENTORY_REGIONS), len(INVENTORY_REGIONS)
+        self.inventory_bearer_cache = self.fresh_cache()
+        cache_dir = os.path.join(self.workdir, 'inventory-cache')
+        cached = {'regions': ['all'], 'cache': True, 'cache_plugin': 'ansible.builtin.jsonfile',
+                  'cache_connection': cache_dir}
+        cases = (
+            # name, config, extra args, hosts, API requests and GET /v1/regions expected, what it is
+            ('one-region', {'regions': ['simulator'], 'api_url': self.sim.url}, (), per_region, 1, 0,
+             'one region with api_url'),
+            ('all-regions', {'regions': ['all']}, (), apps, regions, 1, 'regions: all (%d regions)' % regions),
+            ('formation', {'regions': ['all'], 'include': ['formation']}, (), apps, regions + apps, 1,
+             'regions: all, include: [formation]'),
+            ('cached', cached, ('--flush-cache',), apps, regions, 1, 'cache: true, first refresh'),
+            ('cached', cached, (), apps, 0, 0, 'cache: true, from the cache'),
+        )
+        data = []
+        for name, config, extra, hosts_expected, api_expected, auth_expected, label in cases:
+            ok, wall, counts, hosts = self.inventory_refresh(name, dict(config, auth_url=self.sim.url), 'inventory-' + name,
+                                                             extra)
+            # the token is exchanged once, on the first refresh: the modules' bearer cache is shared
+            good = ok and hosts == hosts_expected and counts['api'] == api_expected and counts['auth'] == auth_expected
+            data.append(dict(case=label, hosts=hosts, api_requests=counts['api'], auth_requests=counts['auth'],
+                             exchanges=counts['exchange'], wall_s=round(wall, 2), ok=good))
+            self.row(section, '%s, %d hosts' % (label, hosts),
+                     '%d API + %d GET /v1/regions (%.1f s)' % (counts['api'], counts['auth'], wall),
+                     '%d + %d' % (api_expected, auth_expected), self.verdict(good))
+        self.results['inventory'] = dict(apps=apps, regions=regions, refreshes=data)
 
     # -- driver ----------------------------------------------------------------------------------
 

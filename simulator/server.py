@@ -13,10 +13,11 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import __version__, catalog
+from . import __version__, catalog, projects
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN, Authority
 from .catalog import ApiError, invalid, iso, not_found
 from .faults import Faults, answer as fault_answer
+from .regions import Regions
 from .state import Config, Store
 from .web import Request, Response  # noqa: F401 (Response is part of this module's interface)
 from .families import FAMILIES
@@ -132,6 +133,7 @@ class Simulator:
         self.requests = RequestLog(request_log)
         self.started = time.time()
         self.routes = _routes(self)
+        self.regional = Regions(self, _routes, state_file)
 
     def add_fault(self, spec):
         """An HTTP fault, or an operation fault when the spec has an `operation` key."""
@@ -152,10 +154,7 @@ class Simulator:
         return Response(200, {"token": self.authority.exchange(req.headers.get("Authorization"))})
 
     def regions(self, req):
-        return Response(200, {"regions": [
-            {"name": name, "display_name": display, "api": req.base, "database_api": req.base,
-             "dashboard": req.base + "/dashboard", "ssh": urlsplit(req.base).hostname + ":22", "default": default}
-            for name, display, default in catalog.REGIONS]})
+        return Response(200, self.regional.listing(req.base, urlsplit(req.base).hostname))
 
     def users_self(self, req):
         email, dummy = self.authority.user_from_header(req.headers.get("Authorization"))
@@ -172,6 +171,7 @@ class Simulator:
                                   "uptime": round(time.time() - self.started, 3)})
         if (method, path) == ("POST", "/_sim/reset"):
             store.reset()
+            self.regional.reset()
             self.faults.clear()
             self.limiter.reset()
             return Response(200, {"status": "reset"})
@@ -194,9 +194,7 @@ class Simulator:
         if path == "/_sim/config" and method in ("GET", "POST"):
             return Response(200, {"config": self.config.update(req.json() if method == "POST" else {})})
         if (method, path) == ("POST", "/_sim/apps"):
-            app = store.seed_app(req.json(), self.authority.default_email())
-            with store.lock:
-                return Response(201, {"app": store.app_view(app, req.base)})
+            return Response(201, {"app": self.regional.seed(req.json(), self.authority.default_email(), req.base)})
         match = re.fullmatch(r"/_sim/apps/([^/]+)/(collaborators|autoscalers)", path)
         if match and method == "POST":
             if match.group(2) == "collaborators":
@@ -216,7 +214,7 @@ class Simulator:
         if (method, path) == ("POST", "/_sim/bearers/expire"):
             return Response(200, {"expired": self.authority.expire_all()})
         if (method, path) == ("GET", "/_sim/state"):
-            return Response(200, store.snapshot())
+            return Response(200, self.regional.snapshot(req.query.get("region")))
         for family in FAMILIES:
             response = family.admin(self, req)
             if response is not None:
@@ -226,8 +224,9 @@ class Simulator:
     # -- dispatch --------------------------------------------------------------------------------
     def dispatch(self, req):
         """Response of a request to the auth service, the regional API, or the logs endpoint."""
-        for method, pattern, handler, kind in self.routes:
-            match = pattern.fullmatch(req.path)
+        routes, path = self.regional.split(req) or (self.routes, req.path)
+        for method, pattern, handler, kind in routes:
+            match = pattern.fullmatch(path)
             if match is None or method != req.method:
                 continue
             if kind == "regional":
@@ -238,14 +237,15 @@ class Simulator:
                 if wait is not None:
                     raise catalog.too_many_requests(wait)
             return handler(req, **{k: unquote(v) for k, v in match.groupdict().items() if v is not None})
-        if any(pattern.fullmatch(req.path) for dummy, pattern, dummy, dummy in self.routes):
+        if any(pattern.fullmatch(path) for dummy, pattern, dummy, dummy in routes):
             raise ApiError(405, {"error": "method %s not allowed on %s" % (req.method, req.path)})
-        if req.path.startswith("/v1/apps/"):
-            raise not_found("app") if req.path.count("/") == 3 else ApiError(404, {"error": "not found"})
+        if path.startswith("/v1/apps/"):
+            raise not_found("app") if path.count("/") == 3 else ApiError(404, {"error": "not found"})
         raise ApiError(404, {"error": "not found"})
 
 
 def _routes(sim):
+    """The route table of a region's API: `sim` is the simulator, or a `regions.RegionView` of it."""
     store = sim.store
 
     def app_response(status, app, req):
@@ -343,7 +343,7 @@ def _routes(sim):
         ("GET", app + "/autoscalers", lambda req, app: Response(200, store.autoscalers(req.email, app)), "regional"),
         ("GET", "/v1/features/container_sizes", lambda req: Response(
             200, {"container_sizes": [dict(s) for s in catalog.CONTAINER_SIZES.values()]}), "regional"),
-    ]
+    ] + projects.routes(store)
     for family in FAMILIES:
         table.extend(family.routes(sim))
     return [(method, re.compile(pattern), handler, kind) for method, pattern, handler, kind in table]
@@ -502,7 +502,7 @@ class Handler(BaseHTTPRequestHandler):
             return Response(500, {"error": catalog.INTERNAL_ERROR})
         if req.method in MUTATING and response.status < 400:
             try:
-                self.sim.store.save()
+                self.sim.regional.save_after(req.path)
             except OSError as error:
                 sys.stderr.write("cannot save the state file: %s\n" % error)
         return response

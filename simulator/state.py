@@ -125,10 +125,12 @@ class Store:
         self.one_offs = {}      # container id -> OneOff
         self.runs = {}          # attach id -> OneOff
         self.extra = {}         # family name -> data outside the app records (see families.py)
+        self.projects = {}      # project id -> project record (simulator/projects.py)
 
     # -- persistence -----------------------------------------------------------------------------
     def _state(self):
-        return {"version": 1, "apps": self.apps, "operations": self.operations, "scripts": self.scripts}
+        return {"version": 1, "apps": self.apps, "operations": self.operations, "scripts": self.scripts,
+                "projects": self.projects}
 
     def snapshot(self):
         """A copy of the persistent state (safe to serialise after the lock is released)."""
@@ -154,6 +156,7 @@ class Store:
             self.apps = data.get("apps", {})
             self.operations = data.get("operations", {})
             self.scripts = data.get("scripts", {})
+            self.projects = data.get("projects", {})
 
     def reset(self):
         with self.lock:
@@ -371,7 +374,10 @@ class Store:
                 "formation": [], "containers": [], "autoscalers": [], "busy_operation": None,
                 "log_token": os.urandom(16).hex(), "logs": [],
             }
-            app["project"] = self._project(email, fields.pop("project_id"))
+            project_id = fields.pop("project_id")
+            # a child app belongs to its parent's project unless told otherwise
+            app["project"] = (dict(parent["project"]) if parent is not None and project_id is None
+                              else self._project(email, project_id))
             app.update({k: v for k, v in fields.items() if v is not None})
             if not never_deployed:
                 app["formation"] = [self._formation_entry("web", 1, catalog.DEFAULT_SIZE)]
@@ -382,13 +388,16 @@ class Store:
             self.log(app["id"], "app %s created by %s" % (name, email), "manager")
             return app
 
-    @staticmethod
-    def _project(owner, project_id):
-        """The owner's default project, or the project given by id (any id is accepted)."""
+    def _project(self, owner, project_id):
+        """The owner's default project, or the project given by id (any id is accepted; a project of
+        the projects API gives its name)."""
         default = catalog.default_project(owner)
-        if project_id in (None, default["id"]):
-            return default
-        return {"id": project_id, "name": "project"}
+        if project_id is None:
+            project_id = default["id"]
+        known = self.projects.get(project_id)
+        if known is not None:
+            return {"id": project_id, "name": known["name"]}
+        return default if project_id == default["id"] else {"id": project_id, "name": "project"}
 
     def _creation_fields(self, payload):
         fields = {}

@@ -152,3 +152,70 @@ options:
     type: bool
     default: false
 """
+
+    # Connection options of the inventory plugin: the modules' options, read from the inventory file or
+    # from the same environment variables
+    INVENTORY = r"""
+options:
+  api_token:
+    description:
+      - Scalingo API token (C(tk-us-...)), created in the dashboard or with C(scalingo login).
+      - Required, here or in the E(SCALINGO_API_TOKEN) environment variable. Prefer the environment
+        variable (AWX and Automation Controller set it from the C(Scalingo API) credential), so that the
+        token stays out of the inventory file. The value is used as is, never templated.
+      - The token is exchanged for a bearer token valid one hour, which is cached (see O(bearer_cache)).
+      - Never shown in the inventory, in its cache, in warnings or in errors.
+    type: str
+    env:
+      - name: SCALINGO_API_TOKEN
+  api_url:
+    description:
+      - Base URL of the regional API, for example V(https://api.osc-fr1.scalingo.com), a proxy or a local
+        simulator. A trailing C(/v1) is accepted.
+      - Used only when O(regions) names a single region, as the API of that region (it wins over the
+        region's own URL, as O(scalingo.cloud.scalingo_app#module:api_url) does for the modules). With
+        several regions or V(all), each region's API is the one the authentication service lists for it,
+        and this option is not used.
+      - Must be an absolute C(https://) URL; C(http://) is accepted only towards a loopback address
+        (C(127.0.0.1), C(::1), C(localhost)) or when O(validate_certs=false).
+    type: str
+    env:
+      - name: SCALINGO_API_URL
+  auth_url:
+    description:
+      - Base URL of the authentication service, which exchanges O(api_token) for a bearer token and lists
+        the regions (C(GET /v1/regions)).
+      - Same URL rules as O(api_url).
+      - When not set, V(https://auth.scalingo.com).
+    type: str
+    env:
+      - name: SCALINGO_AUTH_URL
+  validate_certs:
+    description:
+      - Whether to check the TLS certificates of the API and of the authentication service.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Timeout in seconds of each HTTP request.
+    type: float
+    default: 30
+  bearer_cache:
+    description:
+      - Whether to keep the bearer token in the cache file the modules use, so that inventory refreshes and
+        the tasks of a playbook exchange the API token once an hour instead of once per run.
+      - When V(false), the bearer token stays in memory for the refresh only.
+    type: bool
+    default: true
+    env:
+      - name: SCALINGO_BEARER_CACHE
+requirements:
+  - requests
+notes:
+  - The bearer cache is the modules' one (one file per API token, named after a SHA-256 hash of the
+    authentication URL and the token, in E(SCALINGO_CACHE_DIR), else C($XDG_CACHE_HOME/scalingo.cloud),
+    else C(~/.cache/scalingo.cloud), mode C(0600) in a C(0700) directory); it is not the inventory cache
+    of O(cache).
+  - Requests refused with HTTP 429 (60 requests per minute per token) are retried after the
+    C(Retry-After) delay; server errors and network failures of these reads are retried too.
+"""

@@ -91,13 +91,16 @@ def test_regions_list_the_simulator_itself(sim):
     assert [r["name"] for r in regions] == ["osc-fr1", "osc-secnum-fr1", "simulator"]
     for region in regions:
         assert set(region) == {"name", "display_name", "api", "dashboard", "database_api", "ssh", "default"}
-        assert region["api"] == sim.base
+        # the simulator region at the root, each other region under /regions/<name> (simulator/regions.py)
+        expected = sim.base if region["name"] == "simulator" else sim.base + "/regions/" + region["name"]
+        assert region["api"] == expected
     assert [r["name"] for r in regions if r["default"]] == ["osc-fr1"]
 
 
 def test_regions_api_url_follows_the_host_header(sim):
     regions = requests.get(sim.base + "/v1/regions", headers={"Host": "localhost:%d" % sim.port}).json()
-    assert regions["regions"][0]["api"] == "http://localhost:%d" % sim.port
+    assert regions["regions"][0]["api"] == "http://localhost:%d/regions/osc-fr1" % sim.port
+    assert regions["regions"][2]["api"] == "http://localhost:%d" % sim.port
 
 
 def test_users_self(api, other_api, sim):
