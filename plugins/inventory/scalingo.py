@@ -108,11 +108,18 @@ author:
 """
 
 EXAMPLES = r"""
-# File production.scalingo.yml: the apps of the default region (SCALINGO_REGION, else osc-fr1), with the
-# token in the SCALINGO_API_TOKEN environment variable.
-plugin: scalingo.cloud.scalingo
+# The smallest inventory file, production.scalingo.yml: the apps of the default region (SCALINGO_REGION, else
+# osc-fr1), with the token in the SCALINGO_API_TOKEN environment variable:
+#
+#   plugin: scalingo.cloud.scalingo
+#
+# The review apps of the shop, in osc-fr1 and osc-secnum-fr1, review-apps.scalingo.yml:
+#
+#   plugin: scalingo.cloud.scalingo
+#   regions: [osc-fr1, osc-secnum-fr1]
+#   filters:
+#     name: ['shop-*-pr*']
 
----
 # File fleet.scalingo.yml: every region, the running apps of two projects, grouped by stack and status.
 plugin: scalingo.cloud.scalingo
 regions: [all]
@@ -135,13 +142,6 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: ~/.cache/scalingo-inventory
 cache_timeout: 300
-
----
-# File review-apps.scalingo.yml: the review apps of the shop, in osc-fr1 and osc-secnum-fr1.
-plugin: scalingo.cloud.scalingo
-regions: [osc-fr1, osc-secnum-fr1]
-filters:
-  name: ['shop-*-pr*']
 
 # A play over the generated groups (ansible-playbook -i fleet.scalingo.yml --forks 10 restart.yml):
 #
