@@ -324,19 +324,20 @@ def main_logic(scalingo):
     if errors:
         scalingo.fail("; ".join(errors))
 
+    missing = False
     try:
         current = read_formation(scalingo.client, app)
     except ScalingoAPIError as error:
         if not scalingo.app_missing_in_check_mode(error, app):
             raise
-        current = []
+        current, missing = [], True
     changes = wanted_changes(current, params["containers"], params["exclusive"])
     after = predict(current, changes)
     diff = dict(before=formation_map(current), after=formation_map(after))
     if not changes:
         exit_formation(scalingo, False, diff, current)
     unknown = sorted(set(change["name"] for change in changes) - set(item["name"] for item in current))
-    if unknown:
+    if unknown and not missing:
         scalingo.module.warn("container type %s is not in the formation of app %s (%s); the API decides whether "
                              "it accepts it" % (", ".join(unknown), app,
                                                 ", ".join(item["name"] for item in current) or "no type"))
@@ -345,7 +346,7 @@ def main_logic(scalingo):
     if errors:
         scalingo.fail("; ".join(errors), scalingo_scale=current)
     if scalingo.check_mode:
-        if current:  # an app that does not exist yet has no autoscaler
+        if not missing:  # an app that does not exist yet has no autoscaler
             check_autoscalers(scalingo, app, changes)
         exit_formation(scalingo, True, diff, after)
     check_autoscalers(scalingo, app, changes)

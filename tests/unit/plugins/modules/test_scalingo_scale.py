@@ -462,3 +462,20 @@ def test_missing_app_fails_with_the_api_answer(api, scale):
     result = scale([dict(name="web", amount=1)])
     assert result["failed"]
     assert result["msg"] == "Scalingo API refused GET /v1/apps/my-app/containers (404): app not found"
+
+
+def test_check_mode_on_an_app_a_play_creates_predicts_the_formation_with_one_warning(api, scale):
+    api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
+    result = scale([dict(name="web", amount=2, size="L")], check_mode=True, diff=True)
+    assert not result["failed"] and result["changed"] is True
+    assert result["scalingo_scale"] == [dict(name="web", amount=2, size="L")]
+    assert result["diff"] == {"before": {}, "after": {"web": {"amount": 2, "size": "L"}}}
+    assert len(result["warnings"]) == 1 and "app my-app does not exist (yet)" in result["warnings"][0]
+    assert [(c.method, c.path) for c in api.calls()] == [("GET", "/v1/apps/my-app/containers")]
+
+
+def test_missing_app_fails_a_real_run(api, scale):
+    api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
+    result = scale([dict(name="web", amount=2)])
+    assert result["failed"] and result["failure"]["status"] == 404
+    assert [c.method for c in api.calls()] == ["GET"]
