@@ -48,9 +48,9 @@ MATRIX = (
     ('2.19', '3.11', True),
     ('2.21', '3.13', False),
 )
-# Lines whose integration stage is left to the secret scan, which runs every integration target again with
-# the tools environment's ansible-core (2.19): running them twice on that line doubles the time for nothing.
-INTEGRATION_IN_SECRET_SCAN = ('2.19',)
+# A full run runs the integration targets twice: in the secret-scan stage (every target with -vvvv) with
+# the oldest line of the run, and in integration-<line> on the newest; the lines between have their sanity
+# and unit tests. STAGES=integration-<line> runs any line.
 # Python version of each virtual environment that is not a matrix line.
 TOOL_PYTHON = '3.11'
 # Python versions acceptable for the demo (ansible-core 2.19 controller).
@@ -59,6 +59,16 @@ DEMO_PYTHONS = ('3.11', '3.12', '3.13')
 SIMULATOR_TOKEN = 'tk-us-simulator-default-token'
 LISTENING_RE = re.compile(r'listening on (http://127\.0\.0\.1:\d+)')
 STAGE_TIMEOUT = int(os.environ.get('STAGE_TIMEOUT', '1800'))
+# Workers of the stages that split their work (sanity, integration; the secret scan has its own, same
+# default): each has its own copy of the collection. A target spends most of its time in Python on the
+# controller, one core per worker.
+JOBS = max(1, int(os.environ.get('HARNESS_JOBS') or min(2, os.cpu_count() or 1)))
+# The slowest integration targets, started first so that the workers finish together (a scheduling
+# hint only: a target not listed starts after these, largest first).
+SLOW_TARGETS = ('reliability_faults', 'scalingo_one_off', 'reliability_bad_input', 'inventory_scalingo',
+                'scalingo_scale', 'scalingo_app', 'scalingo_domain', 'scalingo_deployment')
+# Sanity tests run in a worker of their own (the rest run in the other).
+SANITY_APART = ('pylint',)
 
 # Paths that must never be in the Galaxy tarball (fnmatch patterns on member names).
 FORBIDDEN_IN_TARBALL = (
@@ -125,7 +135,8 @@ class StageSkipped(Exception):
 
 
 def log(msg=''):
-    print(msg, flush=True)
+    sys.stdout.write(msg + '\n')  # one write: workers log from threads
+    sys.stdout.flush()
 
 
 def dev_home():
@@ -238,6 +249,11 @@ def last_line(output, width=100):
     if not lines:
         return ''
     return lines[-1] if len(lines[-1]) <= width else lines[-1][:width - 3] + '...'
+
+
+def tail(output, count=60):
+    """The last lines of a command's output, for a failure whose output was not shown."""
+    return ''.join(output.splitlines(True)[-count:]).rstrip()
 
 
 def check(cmd, what, **kwargs):
@@ -629,28 +645,86 @@ class Harness:
         install_get_pip_standin(venv)
         self.stage(names[0], self.sanity, line, version, venv)
         self.stage(names[1], self.units, line, version, venv)
-        if line in INTEGRATION_IN_SECRET_SCAN and not self.explicit(names[2]):
-            self.skip(names[2], 'the secret-scan stage runs every integration target on ansible-core %s' % line)
-            return
+        lines = [other for other, _version, other_python, _always in self.lines if other_python]
+        if not self.explicit(names[2]):
+            if line == lines[0] and self.wanted('secret-scan'):
+                self.skip(names[2], 'the secret-scan stage runs every integration target with ansible-core %s' % line)
+                return
+            if line != lines[-1]:
+                self.skip(names[2], 'a full run runs the integration targets with the oldest line (secret-scan) and '
+                                    'the newest (integration-%s); STAGES=%s runs them here' % (lines[-1], names[2]))
+                return
         self.stage(names[2], self.integration, line, version, venv)
 
-    def ansible_test(self, venv, args, log_name):
+    def ansible_test(self, venv, args, log_name, collection=None, echo=True):
         env = clean_env(path_first=[os.path.join(venv, 'bin')])
         return run([venv_bin(venv, 'ansible-test')] + args + ['--color', 'no'],
-                   cwd=self.collection, env=env, log_path=self.stage_log(log_name))
+                   cwd=collection or self.collection, env=env, log_path=self.stage_log(log_name), echo=echo)
+
+    def worker_copies(self, count):
+        """One collection per worker: the run's copy, then fresh copies under <run>/workers/ (ansible-test
+        writes into the collection it runs in)."""
+        return [self.collection] + [copy_collection(os.path.join(self.run_dir, 'workers', str(index)))
+                                    for index in range(1, count)]
+
+    def in_workers(self, items, work):
+        """Call work(collection, item) for every item, JOBS at a time, in the order given; return {item: result}."""
+        pending = list(items)
+        lock = threading.Lock()
+        results, errors = {}, []
+
+        def worker(collection):
+            while True:
+                with lock:
+                    if not pending or errors:
+                        return
+                    item = pending.pop(0)
+                try:
+                    results[item] = work(collection, item)
+                except Exception as exc:  # pylint: disable=broad-exception-caught
+                    errors.append(exc)
+                    return
+
+        threads = [threading.Thread(target=worker, args=(collection,))
+                   for collection in self.worker_copies(max(1, min(JOBS, len(pending))))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+        return results
 
     def sanity(self, line, version, venv):
         name = 'sanity-' + line
-        returncode, output = self.ansible_test(venv, ['sanity', '--local', '--python', version], name)
-        ran = re.findall(r'''^Running sanity test ["']([^"']+)["'].*$''', output, re.M)
-        skipped = re.findall(r'(?im)^.*skipping sanity test.*$', output)
-        if returncode != 0:
-            match = re.search(r'^FATAL: The (\d+) sanity test\(s\) listed below \(out of (\d+)\) failed.*\n((?:[\w.-]+\n?)+)',
-                              output, re.M)
-            if match:
-                raise StageFailed('%s of %s sanity tests failed: %s' % (
-                    match.group(1), match.group(2), ', '.join(match.group(3).split())))
-            raise StageFailed('ansible-test sanity exited %s (see log)' % returncode)
+        base = ['sanity', '--local', '--python', version]
+        parts = {'': base}
+        if JOBS > 1:
+            parts = {'-' + test: base + ['--test', test] for test in SANITY_APART}
+            parts[''] = base + [arg for test in SANITY_APART for arg in ('--skip-test', test)]
+            log('%d parts in %d workers: %s; logs: %s' % (
+                len(parts), JOBS, ', '.join(' '.join(args[4:]) or 'all' for args in parts.values()),
+                ', '.join(self.stage_log(name + suffix) for suffix in parts)))
+
+        def work(collection, suffix):
+            returncode, output = self.ansible_test(venv, parts[suffix], name + suffix, collection, echo=len(parts) == 1)
+            if returncode != 0 and len(parts) > 1:
+                log('-- %s%s exited %s; its last lines:\n%s' % (name, suffix, returncode, tail(output)))
+            return returncode, output
+
+        results = self.in_workers(sorted(parts, reverse=True), work)
+        ran, skipped, failures = [], [], []
+        for suffix in sorted(results):
+            returncode, output = results[suffix]
+            ran += re.findall(r'''^Running sanity test ["']([^"']+)["'].*$''', output, re.M)
+            skipped += re.findall(r'(?im)^.*skipping sanity test.*$', output)
+            if returncode != 0:
+                match = re.search(r'^FATAL: The (\d+) sanity test\(s\) listed below \(out of (\d+)\) failed.*\n((?:[\w.-]+\n?)+)',
+                                  output, re.M)
+                failures.append(', '.join(match.group(3).split()) if match else
+                                'ansible-test sanity %s exited %s' % (' '.join(parts[suffix][4:]) or '', returncode))
+        if failures:
+            raise StageFailed('sanity failed: %s (see log)' % '; '.join(failures))
         if not ran:
             raise StageFailed('ansible-test sanity ran no test')
         note = '%d sanity tests run' % len(ran)
@@ -672,17 +746,36 @@ class Harness:
         if not targets:
             raise StageSkipped('no integration target in tests/integration/targets/')
         name = 'integration-' + line
-        returncode, output = self.ansible_test(
-            venv, ['integration', '--local', '--python', version, '--requirements', '--continue-on-error'], name)
-        ran = sorted(set(re.findall(r'Running (\S+) integration test (?:role|script)', output)))
-        if returncode != 0:
-            match = re.search(r'The (\d+) integration test\(s\) listed below \(out of (\d+)\) failed[^\n]*\n((?:[\w.-]+\n?)+)', output)
-            if match:
-                raise StageFailed('%s of %s targets failed: %s' % (match.group(1), match.group(2), ', '.join(match.group(3).split())))
-            raise StageFailed('ansible-test integration exited %s after %d target(s)' % (returncode, len(ran)))
-        if not ran:
-            raise StageFailed('ansible-test integration ran no target')
-        return '%d targets: %s' % (len(ran), ', '.join(ran))
+        log('%d targets in %d workers, one ansible-test run each; logs: %s' % (
+            len(targets), min(JOBS, len(targets)), self.stage_log(name + '.<target>')))
+
+        def work(collection, target):
+            start = time.monotonic()
+            returncode, output = self.ansible_test(
+                venv, ['integration', '--local', '--python', version, '--requirements', target],
+                name + '.' + target, collection, echo=False)
+            ran = re.search(r'Running %s integration test (?:role|script)' % re.escape(target), output)
+            log('%s: %s %s in %.0f s' % (name, target, 'passed' if returncode == 0 and ran else
+                                         'FAILED (exit %s)' % returncode, time.monotonic() - start))
+            if returncode != 0 or not ran:
+                log(tail(output))
+            return returncode == 0 and bool(ran)
+
+        passed = self.in_workers(self.target_order(targets), work)
+        failed = [target for target in targets if not passed.get(target)]
+        if failed:
+            raise StageFailed('%d of %d targets failed: %s' % (len(failed), len(targets), ', '.join(failed)))
+        return '%d targets: %s' % (len(targets), ', '.join(targets))
+
+    def target_order(self, targets):
+        """The slowest targets first (SLOW_TARGETS), then the others, largest first."""
+        base = os.path.join(self.collection, 'tests', 'integration', 'targets')
+
+        def size(target):
+            return sum(os.path.getsize(os.path.join(folder, filename))
+                       for folder, _dirs, filenames in os.walk(os.path.join(base, target)) for filename in filenames)
+        slow = [target for target in SLOW_TARGETS if target in targets]
+        return slow + sorted((t for t in targets if t not in slow), key=lambda t: (-size(t), t))
 
     def integration_targets(self):
         base = os.path.join(self.collection, 'tests', 'integration', 'targets')
@@ -814,7 +907,11 @@ class Harness:
                                log_path=self.stage_log('docs-build')))
 
     def hook_secret_scan(self, scripts, _python):
-        return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan'))
+        """With the oldest line of the run (its integration-<line> stage is left to this one), else the tools environment."""
+        lines = [(line, python) for line, _version, python, _always in self.lines if python]
+        venv = self.venvs.ensure('core-' + lines[0][0], lines[0][1], (), True) if lines else self.tools
+        log('ansible-core %s (%s)' % (lines[0][0] if lines else 'of the tools environment', venv))
+        return last_line(self.tools_run([venv_bin(venv, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan'))
 
     def hook_benchmark_smoke(self, scripts, _python):
         return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0], '--smoke'],

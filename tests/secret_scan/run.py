@@ -45,6 +45,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -53,10 +54,13 @@ TARGETS = os.path.join(ROOT, 'tests', 'integration', 'targets')
 CACHE_FILE_RE = re.compile(r'^[0-9a-f]{64}\.json$')
 SKIPPED_ALIASES = {'hidden', 'disabled', 'unsupported'}
 TARGET_TIMEOUT = int(os.environ.get('SECRET_SCAN_TARGET_TIMEOUT', '900'))
+# Targets run this many at a time (each spends most of its time in Python on the controller: one core each).
+JOBS = max(1, int(os.environ.get('SECRET_SCAN_JOBS') or min(2, os.cpu_count() or 1)))
 
 
 def log(msg=''):
-    print(msg, flush=True)
+    sys.stdout.write(msg + '\n')  # one write: workers log from threads
+    sys.stdout.flush()
 
 
 def make_token():
@@ -108,6 +112,12 @@ def jsonl_values(path, key):
     return values
 
 
+def target_size(path):
+    """Bytes of a target's files: a rough measure of how long it runs."""
+    return sum(os.path.getsize(os.path.join(folder, filename))
+               for folder, _dirs, filenames in os.walk(path) for filename in filenames)
+
+
 def collections_path():
     """The folder holding ansible_collections/scalingo/cloud."""
     parts = os.path.realpath(ROOT).split(os.sep)
@@ -144,7 +154,7 @@ class Scan:
         self.targets = targets
         self.private = os.path.join(work, 'private')         # what knows the secrets: never searched
         self.logs = os.path.join(work, 'logs')
-        self.results = os.path.join(work, 'results.jsonl')
+        self.results = os.path.join(work, 'results')          # one JSON lines file per target
         self.token = make_token()
         self.env_secret = make_env_secret()
         self.bearers_file = os.path.join(self.private, 'bearers.jsonl')
@@ -157,7 +167,7 @@ class Scan:
     # -- set-up
 
     def prepare(self):
-        for folder in (self.private, self.logs):
+        for folder in (self.private, self.logs, self.results):
             os.makedirs(folder, mode=0o700, exist_ok=True)
         simroot = os.path.join(self.work, 'simroot', 'simulator')
         os.makedirs(simroot, exist_ok=True)
@@ -190,7 +200,7 @@ class Scan:
             'ANSIBLE_ROLES_PATH': TARGETS,
             'ANSIBLE_CALLBACK_PLUGINS': os.path.join(HERE, 'callback_plugins'),
             'ANSIBLE_CALLBACKS_ENABLED': 'secret_scan_results',
-            'ANSIBLE_LOG_PATH': os.path.join(self.logs, 'ansible.log'),
+            'ANSIBLE_LOG_PATH': os.path.join(self.logs, 'ansible-%s.log' % target),
             'ANSIBLE_LOCAL_TEMP': os.path.join(self.work, 'ansible-tmp', 'local'),
             'ANSIBLE_REMOTE_TEMP': os.path.join(self.work, 'ansible-tmp', 'remote'),
             'ANSIBLE_NOCOLOR': '1',
@@ -198,7 +208,7 @@ class Scan:
             'ANSIBLE_RETRY_FILES_ENABLED': 'false',
             'ANSIBLE_HOST_PATTERN_MISMATCH': 'error',
             'ANSIBLE_INVENTORY_UNPARSED_WARNING': 'false',
-            'SECRET_SCAN_RESULTS': self.results,
+            'SECRET_SCAN_RESULTS': os.path.join(self.results, target + '.jsonl'),
             'SCALINGO_CACHE_DIR': os.path.join(self.work, 'bearer-cache', target),
             'XDG_CACHE_HOME': os.path.join(self.work, 'xdg-cache'),
             'OUTPUT_DIR': output_dir,
@@ -210,33 +220,51 @@ class Scan:
     # -- runs
 
     def run_targets(self):
-        for name, path, aliases in self.targets:
-            output_dir = os.path.join(self.work, 'output', name)
-            os.makedirs(output_dir, exist_ok=True)
-            env = self.env(name, output_dir)
-            if os.path.exists(os.path.join(path, 'runme.sh')):
-                cmd = ['./runme.sh', '-vvvv', '-e', '@' + self.vars_file]
-                cwd = path
-            else:
-                playbook = os.path.join(self.work, 'playbooks', name + '.yml')
-                os.makedirs(os.path.dirname(playbook), exist_ok=True)
-                with open(playbook, 'w', encoding='utf-8') as handle:
-                    json.dump([{'hosts': 'testhost', 'gather_facts': 'gather_facts/no' not in aliases,
-                                'vars': {'output_dir': output_dir}, 'roles': [name]}], handle, indent=2)
-                cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
-                       '-i', os.path.join(self.work, 'inventory'), '-vvvv', '-e', '@' + self.vars_file]
-                cwd = self.work
-            log('== %s: %s' % (name, ' '.join(cmd)))
-            start = time.monotonic()
-            with open(os.path.join(self.logs, name + '.log'), 'wb') as out:
-                try:
-                    code = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                          stderr=subprocess.STDOUT, timeout=TARGET_TIMEOUT, check=False).returncode
-                except subprocess.TimeoutExpired:
-                    code = 'timeout'
-            log('   %s in %.0f s' % ('passed' if code == 0 else 'FAILED (%s)' % code, time.monotonic() - start))
-            if code != 0:
-                self.failed_targets.append(name)
+        """Run the targets, JOBS at a time, largest first (each has its own log, results and output files)."""
+        pending = sorted(self.targets, key=lambda target: (-target_size(target[1]), target[0]))
+        lock = threading.Lock()
+
+        def worker():
+            while True:
+                with lock:
+                    if not pending:
+                        return
+                    target = pending.pop(0)
+                self.run_target(*target)
+
+        threads = [threading.Thread(target=worker) for dummy in range(min(JOBS, len(pending)))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def run_target(self, name, path, aliases):
+        output_dir = os.path.join(self.work, 'output', name)
+        os.makedirs(output_dir, exist_ok=True)
+        env = self.env(name, output_dir)
+        if os.path.exists(os.path.join(path, 'runme.sh')):
+            cmd = ['./runme.sh', '-vvvv', '-e', '@' + self.vars_file]
+            cwd = path
+        else:
+            playbook = os.path.join(self.work, 'playbooks', name + '.yml')
+            os.makedirs(os.path.dirname(playbook), exist_ok=True)
+            with open(playbook, 'w', encoding='utf-8') as handle:
+                json.dump([{'hosts': 'testhost', 'gather_facts': 'gather_facts/no' not in aliases,
+                            'vars': {'output_dir': output_dir}, 'roles': [name]}], handle, indent=2)
+            cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), playbook,
+                   '-i', os.path.join(self.work, 'inventory'), '-vvvv', '-e', '@' + self.vars_file]
+            cwd = self.work
+        start = time.monotonic()
+        with open(os.path.join(self.logs, name + '.log'), 'wb') as out:
+            try:
+                code = subprocess.run(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                      stderr=subprocess.STDOUT, timeout=TARGET_TIMEOUT, check=False).returncode
+            except subprocess.TimeoutExpired:
+                code = 'timeout'
+        outcome = 'passed' if code == 0 else 'FAILED (%s)' % code
+        log('== %s: %s\n   %s in %.0f s' % (name, ' '.join(cmd), outcome, time.monotonic() - start))
+        if code != 0:
+            self.failed_targets.append(name)
 
     # -- secrets
 
@@ -357,7 +385,7 @@ class Scan:
             match = re.search(rb'(?:^|\| )TASK \[(.*?)\]', line)
             if match:
                 return ' (first in TASK [%s])' % match.group(1).decode('utf-8', 'replace')
-            if line.startswith(b'{') and b'"task": ' in line:   # results.jsonl
+            if line.startswith(b'{') and b'"task": ' in line:   # results/<target>.jsonl
                 try:
                     return ' (first in TASK [%s])' % json.loads(line)['task']
                 except (ValueError, KeyError):
