@@ -171,8 +171,8 @@ def clean_env(extra=None, path_first=None):
     return env
 
 
-def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True):
-    """Run cmd, stream its output (and write it to log_path); return (returncode, output)."""
+def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True, on_line=None):
+    """Run cmd, stream its output (and write it to log_path, and give each line to on_line); return (returncode, output)."""
     if echo:
         log('$ ' + ' '.join(str(c) for c in cmd))
     lines = []
@@ -194,6 +194,8 @@ def run(cmd, cwd=None, env=None, log_path=None, timeout=STAGE_TIMEOUT, echo=True
                 for raw in proc.stdout:
                     line = raw.decode('utf-8', 'replace')
                     lines.append(line)
+                    if on_line:
+                        on_line(line)
                     if echo:
                         sys.stdout.write(line)
                         sys.stdout.flush()
@@ -656,10 +658,11 @@ class Harness:
                 return
         self.stage(names[2], self.integration, line, version, venv)
 
-    def ansible_test(self, venv, args, log_name, collection=None, echo=True):
+    def ansible_test(self, venv, args, log_name, collection=None, echo=True, on_line=None):
         env = clean_env(path_first=[os.path.join(venv, 'bin')])
         return run([venv_bin(venv, 'ansible-test')] + args + ['--color', 'no'],
-                   cwd=collection or self.collection, env=env, log_path=self.stage_log(log_name), echo=echo)
+                   cwd=collection or self.collection, env=env, log_path=self.stage_log(log_name), echo=echo,
+                   on_line=on_line)
 
     def worker_copies(self, count):
         """One collection per worker: the run's copy, then fresh copies under <run>/workers/ (ansible-test
@@ -667,13 +670,16 @@ class Harness:
         return [self.collection] + [copy_collection(os.path.join(self.run_dir, 'workers', str(index)))
                                     for index in range(1, count)]
 
-    def in_workers(self, items, work):
-        """Call work(collection, item) for every item, JOBS at a time, in the order given; return {item: result}."""
+    def in_workers(self, items, work, gate=None):
+        """Call work(collection, item) for every item, JOBS at a time, in the order given; return {item: result}.
+        With gate (a threading.Event), the workers but the first wait until work sets it."""
         pending = list(items)
         lock = threading.Lock()
         results, errors = {}, []
 
         def worker(collection):
+            if gate is not None and collection != self.collection:
+                gate.wait()
             while True:
                 with lock:
                     if not pending or errors:
@@ -749,11 +755,19 @@ class Harness:
         log('%d targets in %d workers, one ansible-test run each; logs: %s' % (
             len(targets), min(JOBS, len(targets)), self.stage_log(name + '.<target>')))
 
+        # ansible-test makes its SSH key pair and installs requirements in its first run: the other workers
+        # start once a first target runs (two ansible-test runs would both make the key and one would fail).
+        first_ran = threading.Event()
+
         def work(collection, target):
             start = time.monotonic()
-            returncode, output = self.ansible_test(
-                venv, ['integration', '--local', '--python', version, '--requirements', target],
-                name + '.' + target, collection, echo=False)
+            try:
+                returncode, output = self.ansible_test(
+                    venv, ['integration', '--local', '--python', version, '--requirements', target],
+                    name + '.' + target, collection, echo=False,
+                    on_line=lambda line: first_ran.set() if line.startswith('Running ') else None)
+            finally:
+                first_ran.set()
             ran = re.search(r'Running %s integration test (?:role|script)' % re.escape(target), output)
             log('%s: %s %s in %.0f s' % (name, target, 'passed' if returncode == 0 and ran else
                                          'FAILED (exit %s)' % returncode, time.monotonic() - start))
@@ -761,7 +775,7 @@ class Harness:
                 log(tail(output))
             return returncode == 0 and bool(ran)
 
-        passed = self.in_workers(self.target_order(targets), work)
+        passed = self.in_workers(self.target_order(targets), work, gate=first_ran)
         failed = [target for target in targets if not passed.get(target)]
         if failed:
             raise StageFailed('%d of %d targets failed: %s' % (len(failed), len(targets), ', '.join(failed)))
