@@ -647,16 +647,20 @@ class Harness:
         install_get_pip_standin(venv)
         self.stage(names[0], self.sanity, line, version, venv)
         self.stage(names[1], self.units, line, version, venv)
-        lines = [other for other, _version, other_python, _always in self.lines if other_python]
+        lines = self.tested_lines()
         if not self.explicit(names[2]):
-            if line == lines[0] and self.wanted('secret-scan'):
+            if line == lines[0][0] and self.wanted('secret-scan'):
                 self.skip(names[2], 'the secret-scan stage runs every integration target with ansible-core %s' % line)
                 return
-            if line != lines[-1]:
+            if line != lines[-1][0]:
                 self.skip(names[2], 'a full run runs the integration targets with the oldest line (secret-scan) and '
-                                    'the newest (integration-%s); STAGES=%s runs them here' % (lines[-1], names[2]))
+                                    'the newest (integration-%s); STAGES=%s runs them here' % (lines[-1][0], names[2]))
                 return
         self.stage(names[2], self.integration, line, version, venv)
+
+    def tested_lines(self):
+        """(line, python) of the lines of this run that have their Python, oldest first."""
+        return [(line, python) for line, _version, python, _always in self.lines if python]
 
     def ansible_test(self, venv, args, log_name, collection=None, echo=True, on_line=None):
         env = clean_env(path_first=[os.path.join(venv, 'bin')])
@@ -728,7 +732,7 @@ class Harness:
                 match = re.search(r'^FATAL: The (\d+) sanity test\(s\) listed below \(out of (\d+)\) failed.*\n((?:[\w.-]+\n?)+)',
                                   output, re.M)
                 failures.append(', '.join(match.group(3).split()) if match else
-                                'ansible-test sanity %s exited %s' % (' '.join(parts[suffix][4:]) or '', returncode))
+                                'ansible-test sanity %s exited %s' % (' '.join(parts[suffix][4:]), returncode))
         if failures:
             raise StageFailed('sanity failed: %s (see log)' % '; '.join(failures))
         if not ran:
@@ -922,10 +926,12 @@ class Harness:
 
     def hook_secret_scan(self, scripts, _python):
         """With the oldest line of the run (its integration-<line> stage is left to this one), else the tools environment."""
-        lines = [(line, python) for line, _version, python, _always in self.lines if python]
+        lines = self.tested_lines()
         venv = self.venvs.ensure('core-' + lines[0][0], lines[0][1], (), True) if lines else self.tools
         log('ansible-core %s (%s)' % (lines[0][0] if lines else 'of the tools environment', venv))
-        return last_line(self.tools_run([venv_bin(venv, 'python'), scripts[0]], 'tests/secret_scan/run.py', 'secret-scan'))
+        targets = ','.join(self.target_order(self.integration_targets()))
+        return last_line(self.tools_run([venv_bin(venv, 'python'), scripts[0], '--targets', targets],
+                                        'tests/secret_scan/run.py', 'secret-scan'))
 
     def hook_benchmark_smoke(self, scripts, _python):
         return last_line(self.tools_run([venv_bin(self.tools, 'python'), scripts[0], '--smoke'],
