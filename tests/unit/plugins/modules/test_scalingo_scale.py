@@ -460,8 +460,9 @@ def test_check_mode_without_change(api, scale):
 def test_missing_app_fails_with_the_api_answer(api, scale):
     api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
     result = scale([dict(name="web", amount=1)])
-    assert result["failed"]
+    assert result["failed"] and result["failure"]["status"] == 404
     assert result["msg"] == "Scalingo API refused GET /v1/apps/my-app/containers (404): app not found"
+    assert [c.method for c in api.calls()] == ["GET"]
 
 
 def test_check_mode_on_an_app_a_play_creates_predicts_the_formation_with_one_warning(api, scale):
@@ -472,10 +473,3 @@ def test_check_mode_on_an_app_a_play_creates_predicts_the_formation_with_one_war
     assert result["diff"] == {"before": {}, "after": {"web": {"amount": 2, "size": "L"}}}
     assert len(result["warnings"]) == 1 and "app my-app does not exist (yet)" in result["warnings"][0]
     assert [(c.method, c.path) for c in api.calls()] == [("GET", "/v1/apps/my-app/containers")]
-
-
-def test_missing_app_fails_a_real_run(api, scale):
-    api.add("GET", "/apps/my-app/containers", status=404, json={"resource": "app", "error": "not found"})
-    result = scale([dict(name="web", amount=2)])
-    assert result["failed"] and result["failure"]["status"] == 404
-    assert [c.method for c in api.calls()] == ["GET"]
