@@ -1,4 +1,4 @@
-"""`python3 -m simulator`: serve the simulated Scalingo API on 127.0.0.1."""
+"""`python3 -m simulator` (or `scalingo-simulator` once installed): serve the simulated Scalingo API on 127.0.0.1."""
 
 import argparse
 import json
@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 
+from . import __version__
 from .auth import DEFAULT_EMAIL, DEFAULT_TOKEN
 from .server import Simulator
 from .state import Config
@@ -38,9 +39,9 @@ def _setting(text):
         return name, value
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, prog="scalingo-simulator"):
     parser = argparse.ArgumentParser(
-        prog="python3 -m simulator",
+        prog=prog,
         description="Local simulator of the Scalingo API v1: regional API, auth service and one-off "
                     "attach on one port. Admin API under /_sim/. See simulator/README.md.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
@@ -68,11 +69,13 @@ def parse_args(argv=None):
     parser.add_argument("--set", action="append", type=_setting, default=[], metavar="NAME=VALUE",
                         help="any setting of POST /_sim/config (JSON value, e.g. addon_duration=0.5), repeatable")
     parser.add_argument("--verbose", action="store_true", help="print one line per request on stderr")
+    parser.add_argument("--version", action="version", version=__version__)
     return parser.parse_args(argv)
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def main(argv=None, prog="scalingo-simulator"):
+    """Run the simulator until SIGTERM or SIGINT; the exit status. The `scalingo-simulator` command."""
+    args = parse_args(argv, prog)
     config = Config(rate_limit=max(0, args.rate_limit), operation_duration=max(0.0, args.operation_duration),
                     bearer_lifetime=max(1, args.bearer_lifetime), free_plan=args.free_plan,
                     never_deployed=args.never_deployed, detached_duration=max(0.0, args.detached_duration),
@@ -115,4 +118,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(prog="python3 -m simulator"))
