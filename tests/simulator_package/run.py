@@ -4,6 +4,7 @@
 
 1. Build the wheel: ``PYTHON -m pip wheel --no-deps ./simulator -w WORK/dist`` from the repository root
    (pip may fetch setuptools from PyPI). Its modules must be exactly the ``simulator/*.py`` files.
+   What setuptools leaves in simulator/ (build/, *.egg-info) is removed before and after.
 2. Make a fresh virtual environment WORK/venv with PYTHON and install the wheel in it (no index).
 3. From WORK (outside the checkout): ``scalingo-simulator --version`` must print galaxy.yml's version,
    and ``simulator`` must be imported from the virtual environment.
@@ -106,13 +107,24 @@ def inside(path, folder):
     return os.path.commonpath([path, folder]) == folder
 
 
+def remove_build_outputs():
+    shutil.rmtree(os.path.join(SIMULATOR_DIR, 'build'), ignore_errors=True)
+    for name in os.listdir(SIMULATOR_DIR):
+        if name.endswith('.egg-info'):
+            shutil.rmtree(os.path.join(SIMULATOR_DIR, name), ignore_errors=True)
+
+
 def build_wheel(python, work, version):
     dist = os.path.join(work, 'dist')
     shutil.rmtree(dist, ignore_errors=True)
-    # What an earlier build left in simulator/build (ignored by git) would go into the wheel again.
-    shutil.rmtree(os.path.join(SIMULATOR_DIR, 'build'), ignore_errors=True)
-    dummy, seconds = run_step('building the wheel', [python, '-m', 'pip', 'wheel', '--no-deps', './simulator',
-                                                     '-w', dist], os.path.join(work, 'logs', 'wheel.log'), ROOT)
+    # setuptools builds in simulator/build and simulator/*.egg-info (ignored by git): an earlier build's
+    # leftovers would go into the wheel again, so they go before, and this build's after.
+    remove_build_outputs()
+    try:
+        dummy, seconds = run_step('building the wheel', [python, '-m', 'pip', 'wheel', '--no-deps', './simulator',
+                                                         '-w', dist], os.path.join(work, 'logs', 'wheel.log'), ROOT)
+    finally:
+        remove_build_outputs()
     wheels = [name for name in os.listdir(dist) if name.endswith('.whl')]
     expected = 'scalingo_simulator-%s-py3-none-any.whl' % version
     if wheels != [expected]:
