@@ -239,7 +239,7 @@ def main(argv=None):
     os.unlink(canary)
     print('AWX run path: status %s, rc %s, recap %s' % (result.status, result.rc,
                                                         ', '.join('%s failed=%s' % (r[0], r[2]) for r in recap)))
-    print('Token scan: %d files of %s searched, %d occurrence(s) outside %s (%d there, expected)'
+    print('Token scan: %d files of %s searched, %d occurrence(s) outside %s (%d in it)'
           % (count, work, sum(leaks.values()), ', '.join(ALLOWED), found.get(ALLOWED[0], 0)))
     for problem in problems:
         print('FAILED: ' + problem)
