@@ -15,9 +15,8 @@ stops the simulator by its PID.
     python3 benchmarks/run.py --only inventory   # requests per refresh of the inventory plugin
     make bench                           # the same as the first line; BENCH_ARGS='--quick'
 
-Run with an interpreter that has ansible-core (and requests); when the one given has no
-ansible-core, the script re-runs itself in the virtual environment of `make demo` (created on
-first use by hacking/harness.py). See the section "Benchmarks" of README.md for what each line
+Run with an interpreter that has ansible-core (and requests); `make bench` (nox -s bench) runs it in
+a virtual environment of the demo's pinned requirements. See the section "Benchmarks" of README.md for what each line
 of the table means. Standard library only.
 """
 
@@ -109,34 +108,13 @@ def log(msg=''):
 # Interpreter: ansible-core must be importable
 
 
-def ensure_ansible(argv):
-    """Re-run this script in the demo virtual environment when this interpreter has no ansible-core."""
+def ensure_ansible():
+    """Stop with a clear message when this interpreter has no ansible-core (make bench brings one)."""
     try:
         import ansible.release  # noqa: F401 pylint: disable=unused-import,import-outside-toplevel
-        return
     except ImportError:
-        pass
-    if os.environ.get('SCALINGO_BENCH_REEXEC'):
-        raise SystemExit('ansible-core is not importable by %s' % sys.executable)
-    sys.path.insert(0, os.path.join(ROOT, 'hacking'))
-    try:
-        import harness  # pylint: disable=import-outside-toplevel,import-error
-    except ImportError as exc:
-        raise SystemExit('%s has no ansible-core and hacking/harness.py is missing: run this script with '
-                         'a Python that has ansible-core and requests' % sys.executable) from exc
-    python = next((p for p in (harness.find_python(v) for v in harness.DEMO_PYTHONS) if p), None)
-    if not python:
-        raise SystemExit('%s has no ansible-core, and no Python %s was found to build one' % (
-            sys.executable, ' or '.join(harness.DEMO_PYTHONS)))
-    venvs = harness.Venvs(harness.dev_home())
-    try:
-        venv = venvs.ensure('demo', python)
-    finally:
-        venvs.close()
-    vpython = os.path.join(venv, 'bin', 'python')
-    log('Running in the virtual environment of make demo: %s' % venv)
-    env = dict(os.environ, SCALINGO_BENCH_REEXEC='1')
-    os.execve(vpython, [vpython, os.path.abspath(__file__)] + list(argv), env)
+        raise SystemExit('%s has no ansible-core: run make bench (nox -s bench), or this script with a Python that '
+                         'has ansible-core and requests' % sys.executable) from None
 
 
 def ansible_playbook_path(command='ansible-playbook'):
@@ -753,7 +731,7 @@ def main(argv=None):
     unknown = [m for m in only if m not in MEASUREMENTS]
     if unknown:
         parser.error('unknown measurement(s) %s; choose among %s' % (', '.join(unknown), ', '.join(MEASUREMENTS)))
-    ensure_ansible(argv)
+    ensure_ansible()
 
     base = os.environ.get('SCALINGO_DEV_WORK') or None
     workdir = tempfile.mkdtemp(prefix='scalingo-bench-', dir=base)

@@ -4,8 +4,8 @@
 
 ansible-test bootstraps pip in each virtual environment it creates by running a ``get-pip.py``
 that it downloads from a host this project cannot rely on, unless it finds one in
-``~/.ansible/test/cache/get_pip_<version>.py``. The test harness (``hacking/harness.py``) puts
-this file there. It installs pip from the Python's own ``ensurepip`` and then lets that pip install
+``~/.ansible/test/cache/get_pip_<version>.py``. The nox sessions of ansible-test (``noxfile.py``)
+put this file there. It installs pip from the Python's own ``ensurepip`` and then lets that pip install
 what ansible-test asked for (the pinned pip version), from the package index as usual.
 """
 

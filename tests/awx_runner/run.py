@@ -77,8 +77,9 @@ def render_injectors(inputs):
 def prepare_work(work):
     """Empty the work folder (only one that is empty or was made by this test)."""
     inside = os.path.relpath(work, ROOT)
-    if not inside.startswith(os.pardir) and not inside.startswith(os.path.join('tests', 'output', '')):
-        raise SystemExit('the work folder must be outside the collection (or under tests/output/): it is built')
+    if not inside.startswith((os.pardir, os.path.join('tests', 'output', ''), '.nox' + os.sep)):
+        raise SystemExit('the work folder must be outside the collection (or under tests/output/ or .nox/, which the '
+                         'build leaves out): the collection is built from the checkout')
     if os.path.isdir(work) and os.listdir(work) and not os.path.exists(os.path.join(work, MARKER)):
         raise SystemExit('%s is not empty and was not made by this test: give a new or empty folder' % work)
     shutil.rmtree(work, ignore_errors=True)

@@ -24,11 +24,11 @@
 
 Before searching, the scan plants each kind of secret in a canary file and checks that it finds it.
 Exit status: 0 when nothing was found, 1 when a secret was found or a target failed, 2 on misuse.
-Run by the harness (stage secret-scan) with the tools virtual environment; by hand:
+Run by the nox session secret-scan (with the oldest ansible-core line); by hand:
 
     python tests/secret_scan/run.py [--targets a,b] [--work DIR] [--keep]
 
-The collection must sit in .../ansible_collections/scalingo/cloud (the harness copies it there).
+The collection must sit in .../ansible_collections/scalingo/cloud (nox -s secret-scan copies it there).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def collections_path():
     parts = os.path.realpath(ROOT).split(os.sep)
     if parts[-3:-2] != ['ansible_collections']:
         raise SystemExit('%s is not in .../ansible_collections/<namespace>/<name>; copy the collection '
-                         'there first (the harness does)' % ROOT)
+                         'there first (nox -s secret-scan does)' % ROOT)
     return os.sep.join(parts[:-3])
 
 
@@ -139,7 +139,7 @@ def list_targets(wanted):
     unknown = set(wanted or ()) - set(t[0] for t in targets)
     if unknown:
         raise SystemExit('unknown or disabled target(s): %s' % ', '.join(sorted(unknown)))
-    if wanted:  # in the order given (the harness gives the slowest first)
+    if wanted:  # in the order given
         targets.sort(key=lambda target: wanted.index(target[0]))
     return targets
 
