@@ -427,6 +427,23 @@ def awx_runner(session):
     session.run('python', 'tests/awx_runner/run.py', '--work', str(_work(session, 'awx-runner')))
 
 
+@nox.session(name='actionlint', python=TOOL_PYTHON)
+def actionlint(session):
+    """The GitHub workflows (.github/workflows/) with actionlint, and their run: scripts with shellcheck."""
+    session.install('-r', 'tests/actionlint/requirements.txt')
+    if not shutil.which('shellcheck'):
+        session.error('shellcheck is missing: actionlint would not check the run: scripts (.ci/run installs it)')
+    session.run('bash', 'tests/actionlint/run.sh', external=True)
+    # Every session of the default list has its job: by name, or as <check>-<line> of the matrix of lines.
+    workflow = (ROOT / '.github' / 'workflows' / 'ci.yml').read_text(encoding='utf-8')
+    listed = set(re.findall(r"^\s*-\s*'?([\w.-]+)'?\s*$", workflow, re.M))
+    missing = [name for name, func in nox.registry.get().items() if func.default and name not in listed and not (
+        name.rpartition('-')[0] in listed and name.rpartition('-')[2] in listed)]
+    if missing:
+        session.error('.github/workflows/ci.yml runs no job for %s' % ', '.join(sorted(missing)))
+    session.log('.github/workflows/ci.yml has a job for every default session')
+
+
 @nox.session(name='lock', python=False, default=False)
 def lock(session):
     """Re-pin hacking/requirements/<name>.txt from <name>.in (exact versions, every dependency): nox -s lock [-- NAME...]."""

@@ -50,9 +50,12 @@ def nox_bin():
     if not os.path.exists(os.path.join(venv, '.complete')):
         log('Installing nox and antsibull-nox (%s) in %s' % (os.path.relpath(NOX_REQUIREMENTS, ROOT), venv))
         shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, '-m', 'venv', venv], check=True)
-        subprocess.run([os.path.join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--quiet', '-r', NOX_REQUIREMENTS],
-                       check=True)
+        for command in ([sys.executable, '-m', 'venv', venv],
+                        [os.path.join(venv, 'bin', 'python'), '-m', 'pip', 'install', '--quiet', '-r', NOX_REQUIREMENTS]):
+            done = subprocess.run(command, capture_output=True, text=True, check=False)
+            if done.returncode:
+                log(done.stdout + done.stderr)
+                raise SystemExit('%s exited %d' % (' '.join(command[:4]), done.returncode))
         open(os.path.join(venv, '.complete'), 'w', encoding='utf-8').close()  # pylint: disable=consider-using-with
     return nox
 

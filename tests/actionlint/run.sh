@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Checks the GitHub Actions workflows (.github/workflows/*.yml) with actionlint, which also checks
-# their `run:` scripts with shellcheck when shellcheck is on PATH. actionlint is taken from PATH:
-#
-#   python3 -m venv /tmp/al && /tmp/al/bin/pip install -r tests/actionlint/requirements.txt
-#   PATH=/tmp/al/bin:$PATH bash tests/actionlint/run.sh
+# their `run:` scripts with shellcheck when shellcheck is on PATH. actionlint is taken from PATH;
+# nox -s actionlint installs it (tests/actionlint/requirements.txt) and runs this script.
 #
 # Exit status: actionlint's (0 when no problem is found), 2 when actionlint is missing or there is
 # no workflow file.
@@ -12,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 if ! command -v actionlint >/dev/null 2>&1; then
-    echo "actionlint is not on PATH: install tests/actionlint/requirements.txt in a virtual environment and put its bin first on PATH" >&2
+    echo "actionlint is not on PATH: run nox -s actionlint, or install tests/actionlint/requirements.txt" >&2
     exit 2
 fi
 
