@@ -71,7 +71,7 @@ def weight(session):
 
 def lanes_for(sessions, count):
     """Longest first, each to the lane with the least work (the order in a lane is the order of assignment)."""
-    lanes = [[] for _ in range(count)]
+    lanes = [[] for dummy in range(count)]
     for session in sorted(sessions, key=lambda name: -weight(name)):
         min(lanes, key=lambda lane: sum(weight(name) for name in lane)).append(session)
     return [lane for lane in lanes if lane]
