@@ -32,6 +32,8 @@ except ImportError:
     raise
 
 ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / 'tests'))
+import simulator_process  # noqa: E402 pylint: disable=wrong-import-position
 REQUIREMENTS = ROOT / 'hacking' / 'requirements'
 NAMESPACE, NAME = 'scalingo', 'cloud'
 
@@ -364,47 +366,23 @@ def _demo_env(session):
     }
 
 
-def _start_simulator(session, command, log_path):
-    """Start a simulator on a free port of 127.0.0.1; return (process, url)."""
-    import time  # pylint: disable=import-outside-toplevel
-    handle = open(log_path, 'w+', encoding='utf-8')  # pylint: disable=consider-using-with
-    proc = subprocess.Popen(command + ['--port', '0'], cwd=ROOT, stdin=subprocess.DEVNULL,  # pylint: disable=consider-using-with
-                            stdout=handle, stderr=subprocess.STDOUT, env=dict(os.environ, PYTHONUNBUFFERED='1'))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        match = re.search(r'listening on (http://127\.0\.0\.1:\d+)', Path(log_path).read_text(encoding='utf-8'))
-        if match:
-            return proc, match.group(1)
-        time.sleep(0.1)
-    _stop(proc)
-    session.error('the simulator did not start (see %s)' % log_path)
-    return None, None
-
-
-def _stop(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @nox.session(name='demo', python=TOOL_PYTHON, default=False)
 def demo(session):
     """examples/demo.yml (every module and the role) against the bundled simulator; nox -s demo -- -e x=y passes
     arguments to ansible-playbook."""
     _install(session, 'demo')
     sim_log = Path(session.virtualenv.location) / 'simulator.log'
-    proc, url = _start_simulator(session, [str(Path(session.bin) / 'python'), '-m', 'simulator'], sim_log)
+    try:
+        proc, url = simulator_process.start([str(Path(session.bin) / 'python'), '-m', 'simulator', '--port', '0'],
+                                            str(sim_log), cwd=ROOT)
+    except RuntimeError as exc:
+        session.error(str(exc))
     session.log('Scalingo API simulator listening on %s (pid %d, log %s)' % (url, proc.pid, sim_log))
     env = dict(_demo_env(session), SCALINGO_API_URL=url, SCALINGO_AUTH_URL=url, SCALINGO_API_TOKEN=SIMULATOR_TOKEN)
     try:
         session.run('ansible-playbook', 'examples/demo.yml', *session.posargs, env=env)
     finally:
-        _stop(proc)
-        session.log('Simulator stopped (pid %d)' % proc.pid)
+        session.log('Simulator stopped (pid %d, exit status %s)' % (proc.pid, simulator_process.stop(proc)))
     session.log('To read the module documentation with the demo\'s ansible-core:')
     session.log('  ANSIBLE_COLLECTIONS_PATH=%s %s scalingo.cloud.scalingo_app' % (
         env['ANSIBLE_COLLECTIONS_PATH'], Path(session.bin) / 'ansible-doc'))

@@ -34,10 +34,12 @@ import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+import simulator_process  # noqa: E402 pylint: disable=wrong-import-position
+
 CREDENTIAL_TYPE = os.path.join(ROOT, 'docs', 'awx', 'scalingo_credential_type.yml')
 IDENT = '1'                # AWX names the artifacts after the job id
 MARKER = '.awx-runner-work'  # marks a work folder this test may empty
-LISTENING_RE = re.compile(r'listening on (http://127\.0\.0\.1:\d+)')
 RECAP_RE = re.compile(r'^(\S+)\s*:\s*ok=\d+\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 # Where the token may be: ansible-runner records the command it ran and its whole environment in
 # artifacts/<ident>/command (mode 0600), whatever suppress_env_files says. In AWX that folder is the
@@ -90,33 +92,13 @@ def prepare_work(work):
 
 def start_simulator(work, token):
     """The simulator on a free port of 127.0.0.1, accepting only `token`: (process, url)."""
-    log = open(os.path.join(work, 'simulator.log'), 'wb')  # pylint: disable=consider-using-with
-    proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        [sys.executable, '-m', 'simulator', '--host', '127.0.0.1', '--port', '0', '--verbose',
-         '--token', token + '=awx-runner@example.com', '--request-log', os.path.join(work, 'requests.jsonl')],
-        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        env=dict(os.environ, PYTHONDONTWRITEBYTECODE='1', PYTHONUNBUFFERED='1'))
-    log.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        with open(os.path.join(work, 'simulator.log'), encoding='utf-8', errors='replace') as handle:
-            match = LISTENING_RE.search(handle.read())
-        if match:
-            return proc, match.group(1)
-        time.sleep(0.1)
-    stop(proc)
-    raise SystemExit('the simulator did not start (see %s)' % os.path.join(work, 'simulator.log'))
-
-
-def stop(proc):
-    """Stop a process this test started, by its pid."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    try:
+        return simulator_process.start(
+            [sys.executable, '-m', 'simulator', '--host', '127.0.0.1', '--port', '0', '--verbose',
+             '--token', token + '=awx-runner@example.com', '--request-log', os.path.join(work, 'requests.jsonl')],
+            os.path.join(work, 'simulator.log'), cwd=ROOT)
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def prepare_private_data_dir(work, pdd):
@@ -216,7 +198,7 @@ def main(argv=None):
                                         inventory=INVENTORY, envvars=envvars, suppress_env_files=True,
                                         fact_cache_type='jsonfile', process_isolation=False)
     finally:
-        stop(proc)
+        simulator_process.stop(proc)
     with open(os.path.join(work, 'runner-stdout.txt'), encoding='utf-8') as handle:
         recap = RECAP_RE.findall(handle.read())
     if (result.status, result.rc) != ('successful', 0):
