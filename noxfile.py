@@ -62,7 +62,7 @@ REQUIRED_IN_TARBALL = ('MANIFEST.json', 'FILES.json', 'README.md', 'meta/runtime
 nox.options.download_python = 'never'
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_venv = 'yes'
-nox.options.default_venv_backend = 'venv'
+nox.options.default_venv_backend = 'uv|venv'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,7 +393,9 @@ def simulator_package(session):
     """The simulator as a user's CI gets it: wheel built, installed with pip in a fresh virtual environment,
     started as scalingo-simulator, and the demo run against it (tests/simulator_package/run.py)."""
     _install(session, 'demo')
+    # The wheel is built and installed with pip by the Python itself (not the session's environment, made by uv).
     session.run('python', 'tests/simulator_package/run.py', '--work', str(_work(session, 'simulator-package')),
+                '--python', PYTHONS[TOOL_PYTHON],
                 '--then', str(Path(session.bin) / 'ansible-playbook'), 'examples/demo.yml', env=_demo_env(session))
 
 
