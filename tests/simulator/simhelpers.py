@@ -46,6 +46,17 @@ class SimulatorProcess:
         assert response.status_code < 400, response.text
         return response.json() if response.content else None
 
+    def logged(self, method, path, count=1, timeout=10):
+        """The request log's entries for method and path, once there are `count` of them (an answer nobody
+        received is logged when the simulator stops sending it, after the client gave up)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            entries = [entry for entry in self.admin("GET", "/_sim/requests")["requests"]
+                       if (entry["method"], entry["path"]) == (method, path)]
+            if len(entries) >= count or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.05)
+
     def __enter__(self):
         return self
 
