@@ -87,7 +87,7 @@ class Lane(threading.Thread):
         self.log_path = os.path.join(folder, 'lane-%d.log' % number)
         self.command = [nox, '--report', self.report, '-s'] + sessions
         self.env = env
-        self.outputs, self.started, self.returncode = {}, {}, None
+        self.outputs, self.started, self.returncode, self.finished = {}, {}, None, None
 
     def run(self):
         current = None
@@ -105,6 +105,7 @@ class Lane(threading.Thread):
                 if line.startswith('nox >'):
                     log('[%d] %s' % (self.number, line.rstrip('\n')))
             self.returncode = proc.wait()
+        self.finished = time.monotonic()
 
     def results(self):
         try:
@@ -143,9 +144,9 @@ def summary(workers, total, folder, keep):
         ends = {name: (starts[index + 1][1] if index + 1 < len(starts) else None) for index, (name, _t) in enumerate(starts)}
         for result in worker.results():
             name = result['name']
-            seconds = (ends.get(name) or time.monotonic()) - worker.started[name] if name in worker.started else 0
-            pythons = sorted({m.group(1) for line in worker.outputs.get(name, []) for m in [PYTHON_RE.match(line)] if m},
-                             key=lambda v: [int(p) for p in v.split('.')])
+            seconds = (ends.get(name) or worker.finished) - worker.started[name] if name in worker.started else 0
+            pythons = sorted({m.group(1) for line in worker.outputs.get(name, []) for m in [PYTHON_RE.match(line)]
+                              if m and name.startswith('compile-import-')}, key=lambda v: [int(p) for p in v.split('.')])
             reason = result.get('reason') or ('compile and import on Python ' + ', '.join(pythons) if pythons else '')
             rows.append((name, result.get('result', 'failed'), seconds, worker, reason))
     for name, status, _s, worker, _r in rows:
