@@ -63,6 +63,9 @@ nox.options.download_python = 'never'
 nox.options.error_on_missing_interpreters = False
 nox.options.reuse_venv = 'yes'
 nox.options.default_venv_backend = 'uv|venv'
+# uv reads neither pip's configuration nor its certificate settings: let it trust the system's certificate
+# store, as pip does here (a proxy's own certificate authority lives there).
+os.environ.setdefault('UV_SYSTEM_CERTS', '1')
 
 
 # ---------------------------------------------------------------------------------------------
