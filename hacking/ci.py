@@ -192,11 +192,12 @@ def main(argv=None):
     nox_parser = sub.add_parser('nox', help='run nox with these arguments (make nox ARGS=...; make demo)')
     nox_parser.add_argument('args', nargs=argparse.REMAINDER)
     sub.add_parser('clean', help='remove $SCALINGO_DEV_HOME and .nox')
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ['nox']:  # everything after it goes to nox as it is, options included
+        return subprocess.run([nox_bin()] + argv[1:], cwd=ROOT, check=False).returncode
     args = parser.parse_args(argv)
     if args.command == 'test':
         return test([name for name in re.split(r'[\s,]+', args.sessions.strip()) if name], max(1, args.lanes), args.keep)
-    if args.command == 'nox':
-        return subprocess.run([nox_bin()] + args.args, cwd=ROOT, check=False).returncode
     for path in (dev_home(), os.path.join(ROOT, '.nox')):
         shutil.rmtree(path, ignore_errors=True)
         log('Removed %s' % path)
