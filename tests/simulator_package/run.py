@@ -42,6 +42,9 @@ import urllib.request
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tests'))
+import simulator_process  # noqa: E402 pylint: disable=wrong-import-position
+
 SIMULATOR_DIR = os.path.join(ROOT, 'simulator')
 TOKEN = 'tk-us-simulator-default-token'  # the simulator's default API token
 START_TIMEOUT = 60
@@ -270,12 +273,7 @@ def run_then(command, url):
         code = proc.wait()
     finally:
         if proc.poll() is None:  # interrupted: stop the command too
-            proc.terminate()
-            try:
-                proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            simulator_process.stop(proc, STOP_TIMEOUT)
     say('the command exited with status %d (%.1f s)' % (code, time.monotonic() - start))
     return 128 - code if code < 0 else code  # killed by a signal: 128 + its number, as a shell says
 
