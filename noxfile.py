@@ -11,6 +11,7 @@ the project's own sessions. docs/developing.md, section "Test sessions", describ
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import re
@@ -279,7 +280,6 @@ def _build(session):
 @nox.session(name='tarball-contents', python=TOOL_PYTHON)
 def tarball_contents(session):
     """The Galaxy tarball ships what it must and nothing of the development tree."""
-    import fnmatch  # pylint: disable=import-outside-toplevel
     _install(session, 'demo')
     tarball = _build(session)
     with tarfile.open(tarball) as tar:
